@@ -1,0 +1,1 @@
+"""Files in and out: scenario folders, plan JSON, and the problems found reading them."""
