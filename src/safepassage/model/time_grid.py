@@ -48,3 +48,9 @@ class TimeGrid:
     def instant_of(self, step: int) -> datetime:
         """The instant at which ``step`` begins."""
         return self.start + step * self.step
+
+    def describe(self, step: int) -> str:
+        """The start of ``step`` as people write it, in the scenario's own UTC offset."""
+        instant = self.instant_of(step)
+        offset = instant.strftime("%z")
+        return f"{instant:%d %b %Y %H:%M} {offset[:3]}:{offset[3:]}"

@@ -1,0 +1,1 @@
+"""The ``safepassage`` command: a thin shell over the services."""

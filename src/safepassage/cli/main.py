@@ -1,0 +1,189 @@
+"""Command line entry point. Every command reads, calls a service, renders; nothing more.
+
+Exit codes: 0 success, 1 a plan that does not verify, 2 input that cannot be used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from safepassage.cli import render
+from safepassage.formats.plan_json import read_plan, write_plan
+from safepassage.formats.problems import InputError, Problem
+from safepassage.formats.scenario_folder import read_scenario, write_scenario
+from safepassage.model import Scenario
+from safepassage.planning import PLANNERS, PlanParams, solve
+from safepassage.services.demo import run_demo
+from safepassage.synthetic.random_scenario import random_scenario
+from safepassage.synthetic.southwest_syria import write_southwest_syria
+from safepassage.verifier import verify
+
+app = typer.Typer(
+    help="SafePassage: plan, verify and audit the evacuation of people at risk.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+generate_app = typer.Typer(
+    help="Write scenario folders (synthetic people only).", no_args_is_help=True
+)
+app.add_typer(generate_app, name="generate")
+
+console = Console()
+errors = Console(stderr=True)
+
+ScenarioArg = Annotated[
+    Path,
+    typer.Argument(help="Scenario folder (scenario.yaml, nodes.csv, edges.csv, households.csv)."),
+]
+
+
+def _fail_on_input(problems: tuple[Problem, ...]) -> typer.Exit:
+    render.problems(errors, problems)
+    return typer.Exit(2)
+
+
+def _load(folder: Path) -> Scenario:
+    try:
+        return read_scenario(folder)
+    except InputError as error:
+        raise _fail_on_input(error.problems) from None
+
+
+@contextmanager
+def _progress_bar(total: int, label: str) -> Iterator[Callable[[int], None]]:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def _parse_instant(text: str, scenario: Scenario) -> datetime:
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise _fail_on_input(
+            (
+                Problem(
+                    "--from",
+                    None,
+                    None,
+                    f"'{text}' is not an ISO 8601 instant; write e.g. 2018-07-19T00:00:00+03:00",
+                ),
+            )
+        ) from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=scenario.grid.start.tzinfo)
+
+
+@app.command()
+def plan(
+    scenario_folder: ScenarioArg,
+    solver: Annotated[str, typer.Option(help=f"Planner: {', '.join(PLANNERS)}.")] = "fast",
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", help="Plan from this instant: nobody moves before it (ISO 8601)."),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the plan as JSON here.")] = None,
+) -> None:
+    """Plan the evacuation of a scenario and print a summary."""
+    scenario = _load(scenario_folder)
+    if solver not in PLANNERS:
+        raise _fail_on_input(
+            (
+                Problem(
+                    "--solver",
+                    None,
+                    None,
+                    f"unknown solver '{solver}': use one of {', '.join(PLANNERS)}",
+                ),
+            )
+        )
+    from_step = (
+        0 if from_ is None else max(0, scenario.grid.step_of(_parse_instant(from_, scenario)))
+    )
+    with _progress_bar(len(scenario.households), f"planning ({solver})") as advance:
+        result = solve(
+            scenario, solver=solver, params=PlanParams(from_step=from_step), progress=advance
+        )
+    if out is not None:
+        write_plan(result.plan, scenario.grid, out)
+    render.plan_summary(console, result, out)
+    if not result.is_feasible():
+        raise typer.Exit(1)
+
+
+@app.command(name="verify")
+def verify_command(
+    scenario_folder: ScenarioArg,
+    plan_file: Annotated[Path, typer.Argument(help="Plan JSON to check.")],
+) -> None:
+    """Check a plan against every rule of the contract: exit 0 valid, 1 not, 2 unreadable."""
+    problems: list[Problem] = []
+    scenario: Scenario | None = None
+    try:
+        scenario = read_scenario(scenario_folder)
+    except InputError as error:
+        problems.extend(error.problems)
+    try:
+        plan_data = read_plan(plan_file)
+    except InputError as error:
+        problems.extend(error.problems)
+    if problems or scenario is None:
+        raise _fail_on_input(tuple(problems))
+    report = verify(scenario, plan_data)
+    render.verification(console, scenario, report)
+    if not report.is_valid():
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo() -> None:
+    """Plan the bundled southwest Syria 2018 scenario and tell what happened and why."""
+    with _progress_bar(0, "planning the bundled scenario") as advance:
+        account = run_demo(progress=advance)
+    render.demo(console, account)
+
+
+@generate_app.command("southwest-syria")
+def generate_southwest_syria(
+    folder: Annotated[Path, typer.Argument(help="Folder to write (created if missing).")],
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic registry.")] = 2018,
+) -> None:
+    """Write the southwest Syria 2018 scenario with a synthetic registry."""
+    write_southwest_syria(folder, seed=seed)
+    console.print(f"wrote {folder}")
+
+
+@generate_app.command("random")
+def generate_random(
+    folder: Annotated[Path, typer.Argument(help="Folder to write (created if missing).")],
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    nodes: Annotated[int, typer.Option(min=2, help="Places in the region.")] = 12,
+    households: Annotated[int, typer.Option(min=0, help="Households to bring out.")] = 20,
+    crossings: Annotated[int, typer.Option(min=1, help="Border crossings.")] = 2,
+    horizon_steps: Annotated[int, typer.Option(min=1, help="Steps in the plan.")] = 96,
+) -> None:
+    """Write a random scenario (a front line sweeping east to west, synthetic households)."""
+    if crossings >= nodes:
+        raise _fail_on_input(
+            (Problem("--crossings", None, None, "needs fewer crossings than nodes"),)
+        )
+    scenario = random_scenario(
+        seed, nodes=nodes, households=households, crossings=crossings, horizon_steps=horizon_steps
+    )
+    write_scenario(scenario, folder)
+    console.print(f"wrote {folder}")

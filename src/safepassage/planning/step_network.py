@@ -1,0 +1,127 @@
+"""The scenario compiled to arrays over steps, with the capacity still free at each step.
+
+Planners work on integers indexed by node, road and step; the scenario's dictionaries are
+read once here. Residual capacities live in NumPy arrays so that a planner touching a road at
+one step costs O(1) and a scan over steps is a vector operation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from safepassage.model import Scenario
+
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class StepNetwork:
+    """Static, step-valued facts of a scenario, indexed by integers.
+
+    ``node_limit[v]`` and ``road_limit[e]`` are the first step at which the node or road may
+    no longer be occupied: the step it falls, or the horizon, whichever comes first.
+    """
+
+    scenario: Scenario
+    horizon: int
+    node_limit: IntArray
+    shelter: IntArray  # -1 where the node has no shelter limit
+    road_source: IntArray
+    road_target: IntArray
+    road_travel: IntArray
+    road_capacity: IntArray
+    road_limit: IntArray
+    out_start: IntArray  # CSR: roads leaving v are out_roads[out_start[v]:out_start[v+1]]
+    out_roads: IntArray
+    window_node: IntArray  # crossing node of each window
+    window_open: IntArray
+    window_close: IntArray
+    window_capacity: IntArray
+    windows_at: tuple[tuple[int, ...], ...]  # window indices per node (empty if not a crossing)
+
+    @classmethod
+    def compile(cls, scenario: Scenario) -> StepNetwork:
+        horizon = scenario.grid.horizon_steps
+        n = len(scenario.nodes)
+        node_limit = np.array(
+            [min(scenario.node_unsafe_step[node.id], horizon) for node in scenario.nodes],
+            dtype=np.int64,
+        )
+        shelter = np.array(
+            [
+                -1 if node.shelter_capacity is None else node.shelter_capacity
+                for node in scenario.nodes
+            ],
+            dtype=np.int64,
+        )
+        roads = scenario.roads
+        road_source = np.array([scenario.node_index(r.source) for r in roads], dtype=np.int64)
+        road_target = np.array([scenario.node_index(r.target) for r in roads], dtype=np.int64)
+        road_travel = np.array([scenario.travel_steps(r) for r in roads], dtype=np.int64)
+        road_capacity = np.array([scenario.capacity_per_step(r) for r in roads], dtype=np.int64)
+        road_limit = np.array(
+            [min(scenario.road_unsafe_step(r), horizon) for r in roads], dtype=np.int64
+        )
+        order = np.argsort(road_source, kind="stable")
+        out_start = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(road_source, minlength=n), out=out_start[1:])
+
+        window_rows: list[tuple[int, int, int, int]] = []
+        windows_at: list[list[int]] = [[] for _ in range(n)]
+        for crossing in scenario.crossings:
+            v = scenario.node_index(crossing.node)
+            for window in crossing.windows:
+                open_step, close_step = scenario.window_steps(window)
+                windows_at[v].append(len(window_rows))
+                window_rows.append((v, open_step, close_step, window.capacity))
+        window_array = np.array(window_rows, dtype=np.int64).reshape(-1, 4)
+        return cls(
+            scenario=scenario,
+            horizon=horizon,
+            node_limit=node_limit,
+            shelter=shelter,
+            road_source=road_source,
+            road_target=road_target,
+            road_travel=road_travel,
+            road_capacity=road_capacity,
+            road_limit=road_limit,
+            out_start=out_start,
+            out_roads=order.astype(np.int64),
+            window_node=window_array[:, 0].copy(),
+            window_open=window_array[:, 1].copy(),
+            window_close=window_array[:, 2].copy(),
+            window_capacity=window_array[:, 3].copy(),
+            windows_at=tuple(tuple(w) for w in windows_at),
+        )
+
+
+@dataclass
+class Residuals:
+    """Capacity still free: persons per road and step, per sheltered node and step, per window.
+
+    Only nodes with a shelter limit get a row in ``shelter``; ``shelter_row[v]`` is -1 for the
+    others, so unlimited nodes cost no memory.
+    """
+
+    road: IntArray  # (roads, horizon)
+    shelter_row: IntArray
+    shelter: IntArray  # (sheltered nodes, horizon)
+    window: IntArray
+
+    @classmethod
+    def full(cls, network: StepNetwork) -> Residuals:
+        horizon = network.horizon
+        road = np.repeat(network.road_capacity[:, None], horizon, axis=1)
+        sheltered = np.flatnonzero(network.shelter >= 0)
+        shelter_row = np.full(len(network.shelter), -1, dtype=np.int64)
+        shelter_row[sheltered] = np.arange(len(sheltered))
+        shelter = np.repeat(network.shelter[sheltered][:, None], horizon, axis=1)
+        return cls(
+            road=road,
+            shelter_row=shelter_row,
+            shelter=shelter,
+            window=network.window_capacity.copy(),
+        )

@@ -1,0 +1,1 @@
+"""Synthetic people and the bundled demo scenario, so nobody ever needs real names to try things."""
