@@ -23,8 +23,8 @@ under any reasonable reading:
   first stop; coming back to the origin later counts against the origin's shelter;
 - a household crossing in a step covered by several windows of its crossing is counted against
   *every* one of those windows, so overlapping windows cannot be used to exceed any one of them;
-- a household not cleared for its crossing, or reaching a crossing outside its windows, still
-  counts against the capacity of the windows its crossing step falls in.
+- a household not cleared for its crossing still counts against the capacity of the windows
+  its crossing step falls in: the places it takes are taken whatever its papers say.
 """
 
 from __future__ import annotations
@@ -87,6 +87,7 @@ class _Verifier:
         self.scenario = scenario
         self.horizon = scenario.grid.horizon_steps
         self.node_unsafe = scenario.node_unsafe_step
+        self.node_ids = frozenset(node.id for node in scenario.nodes)
         self.shelter = {
             node.id: node.shelter_capacity
             for node in scenario.nodes
@@ -198,7 +199,8 @@ class _Verifier:
         self, hid: str, size: int, stop: Stop, *, needs_depart: bool, shelter_exempt: bool
     ) -> None:
         node, arrive, depart = stop.node, stop.arrive_step, stop.depart_step
-        if not self.scenario.has_node(node):
+        known = node in self.node_ids
+        if not known:
             self.report(1, hid, arrive, f"household {hid} stops at unknown node {node}")
         self.check_horizon(hid, node, "arrives at", arrive)
         if depart is None:
@@ -222,7 +224,7 @@ class _Verifier:
                     f"step {arrive}",
                 )
             first, last = min(arrive, depart), max(arrive, depart)
-        if not self.scenario.has_node(node):
+        if not known:
             return
         unsafe = self.node_unsafe[node]
         if last >= unsafe:
@@ -247,7 +249,7 @@ class _Verifier:
             )
 
     def check_leg(self, hid: str, size: int, prev: Stop, nxt: Stop) -> None:
-        if not (self.scenario.has_node(prev.node) and self.scenario.has_node(nxt.node)):
+        if prev.node not in self.node_ids or nxt.node not in self.node_ids:
             return  # already reported as an unknown node
         road = self.roads.get((prev.node, nxt.node))
         depart = prev.depart_step

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from safepassage.formats.problems import Problem
@@ -46,7 +47,11 @@ def verification(console: Console, scenario: Scenario, report: VerificationRepor
     for v in report.violations:
         when = scenario.grid.describe(v.step) if v.step is not None else ""
         table.add_row(
-            str(v.rule), v.household or "", "" if v.step is None else str(v.step), when, v.message
+            str(v.rule),
+            escape(v.household or ""),
+            "" if v.step is None else str(v.step),
+            when,
+            escape(v.message),
         )
     console.print(table)
 

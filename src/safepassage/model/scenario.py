@@ -112,6 +112,9 @@ class Scenario:
 
     def __post_init__(self) -> None:
         index = {node.id: i for i, node in enumerate(self.nodes)}
+        for node in self.nodes:
+            if node.shelter_capacity is not None and node.shelter_capacity < 0:
+                raise ValueError(f"node {node.id} has a negative shelter capacity")
         if len(index) != len(self.nodes):
             raise ValueError("node ids must be unique")
         object.__setattr__(self, "_node_index", index)
@@ -120,6 +123,8 @@ class Scenario:
                 raise ValueError(f"road {road.source}->{road.target} names an unknown node")
             if road.source == road.target:
                 raise ValueError(f"road {road.source}->{road.target} is a loop")
+            if road.minutes < 0 or road.capacity_per_hour < 0:
+                raise ValueError(f"road {road.source}->{road.target} has a negative time or rate")
         if len({(r.source, r.target) for r in self.roads}) != len(self.roads):
             raise ValueError("two roads join the same ordered pair of nodes")
         if len({c.node for c in self.crossings}) != len(self.crossings):
@@ -127,6 +132,9 @@ class Scenario:
         for crossing in self.crossings:
             if crossing.node not in index:
                 raise ValueError(f"crossing {crossing.node} is not a node")
+            for window in crossing.windows:
+                if window.close <= window.open or window.capacity < 0:
+                    raise ValueError(f"crossing {crossing.node} has an empty or negative window")
         for zone in self.zones:
             for node_id in zone.nodes:
                 if node_id not in index:

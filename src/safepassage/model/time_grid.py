@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 
 
@@ -22,8 +22,12 @@ class TimeGrid:
     horizon_steps: int
 
     def __post_init__(self) -> None:
-        if self.start.tzinfo is None:
+        offset = self.start.utcoffset()
+        if offset is None:
             raise ValueError("the start instant needs a UTC offset")
+        # Steps are real elapsed time: pin a named zone to its offset at the start, so that a
+        # daylight-saving change during the operation does not stretch or shrink a step.
+        object.__setattr__(self, "start", self.start.astimezone(timezone(offset)))
         if self.step_minutes <= 0:
             raise ValueError("step_minutes must be positive")
         if self.horizon_steps <= 0:
