@@ -8,7 +8,17 @@ from fractions import Fraction
 
 import pytest
 
-from safepassage.model import Crossing, Household, Node, NodeKind, Road, Scenario, TimeGrid, Window, Zone
+from safepassage.model import (
+    Crossing,
+    Household,
+    Node,
+    NodeKind,
+    Road,
+    Scenario,
+    TimeGrid,
+    Window,
+    Zone,
+)
 
 START = datetime.fromisoformat("2018-07-21T00:00:00+03:00")
 
@@ -44,7 +54,9 @@ def build(
 
 def crossing(node: str, *windows: tuple[int, int, int], clearance: bool = False) -> Crossing:
     """Windows as ``(open step, close step, capacity)``."""
-    return Crossing(node, "Elsewhere", clearance, tuple(Window(at(o), at(c), cap) for o, c, cap in windows))
+    return Crossing(
+        node, "Elsewhere", clearance, tuple(Window(at(o), at(c), cap) for o, c, cap in windows)
+    )
 
 
 @pytest.fixture

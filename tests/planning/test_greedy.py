@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from conftest import at, build, crossing
-
 from safepassage.model import Household, NodeKind, Scenario, Zone
 from safepassage.planning import PlanParams, solve
 
 
-def test_bottleneck_road_uses_the_longer_road_once_the_short_one_is_full(bottleneck: Scenario) -> None:
+def test_bottleneck_road_uses_the_longer_road_once_the_short_one_is_full(
+    bottleneck: Scenario,
+) -> None:
     result = solve(bottleneck)
     assert result.is_feasible()
     assert result.persons_out == 20
@@ -80,7 +81,12 @@ def test_higher_priority_goes_first_when_only_one_can() -> None:
 def test_more_urgent_household_goes_first_among_equal_priority() -> None:
     # One place a step on the only road out of the junction; the town falling first goes first.
     scenario = build(
-        nodes=[("soon", NodeKind.TOWN), ("later", NodeKind.TOWN), ("j", NodeKind.JUNCTION), ("x", NodeKind.CROSSING)],
+        nodes=[
+            ("soon", NodeKind.TOWN),
+            ("later", NodeKind.TOWN),
+            ("j", NodeKind.JUNCTION),
+            ("x", NodeKind.CROSSING),
+        ],
         roads=[("soon", "j", 15, 400), ("later", "j", 15, 400), ("j", "x", 15, 16)],
         crossings=[crossing("x", (0, 3, 100))],
         zones=[Zone("soon falls", ("soon",), at(3))],
@@ -119,7 +125,10 @@ def test_clearance_is_required_where_the_crossing_asks_for_it() -> None:
     scenario = build(
         nodes=[("a", NodeKind.TOWN), ("x", NodeKind.CROSSING), ("y", NodeKind.CROSSING)],
         roads=[("a", "x", 15, 400), ("a", "y", 60, 400)],
-        crossings=[crossing("x", (0, 10, 100), clearance=True), crossing("y", (0, 10, 100), clearance=True)],
+        crossings=[
+            crossing("x", (0, 10, 100), clearance=True),
+            crossing("y", (0, 10, 100), clearance=True),
+        ],
         households=[
             Household("for-x", 2, "a", cleared_for=frozenset({"x"})),
             Household("for-y", 2, "a", cleared_for=frozenset({"y"})),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from safepassage.model import Scenario
 from safepassage.planning import PlanParams, solve
 from safepassage.synthetic.random_scenario import random_scenario
 from safepassage.verifier import verify
@@ -21,7 +22,7 @@ scenarios = st.builds(
 
 @settings(max_examples=150, deadline=None)
 @given(scenarios)
-def test_every_fast_plan_verifies(scenario) -> None:  # type: ignore[no-untyped-def]
+def test_every_fast_plan_verifies(scenario: Scenario) -> None:
     result = solve(scenario)
     report = verify(scenario, result.plan)
     assert report.violations == ()
@@ -30,7 +31,9 @@ def test_every_fast_plan_verifies(scenario) -> None:  # type: ignore[no-untyped-
 
 @settings(max_examples=60, deadline=None)
 @given(scenarios, st.integers(0, 120))
-def test_plans_from_a_later_instant_verify_and_nobody_leaves_before_it(scenario, from_step) -> None:  # type: ignore[no-untyped-def]
+def test_plans_from_a_later_instant_verify_and_nobody_leaves_before_it(
+    scenario: Scenario, from_step: int
+) -> None:
     result = solve(scenario, params=PlanParams(from_step=from_step))
     assert verify(scenario, result.plan).violations == ()
     for entry in result.plan.evacuated:
@@ -40,7 +43,7 @@ def test_plans_from_a_later_instant_verify_and_nobody_leaves_before_it(scenario,
 
 @settings(max_examples=60, deadline=None)
 @given(scenarios)
-def test_every_household_is_accounted_for_with_a_reason_when_left(scenario) -> None:  # type: ignore[no-untyped-def]
+def test_every_household_is_accounted_for_with_a_reason_when_left(scenario: Scenario) -> None:
     plan = solve(scenario).plan
     assert sorted(e.household for e in plan.households) == sorted(h.id for h in scenario.households)
     for entry in plan.households:

@@ -97,11 +97,13 @@ def demo(console: Console, account: DemoAccount) -> None:
 def _account(console: Console, account: PlanAccount) -> None:
     result = account.result
     scenario = result.scenario
-    console.rule(f"[bold]{account.label.capitalize()}")
+    console.rule(f"[bold]{account.label[0].upper()}{account.label[1:]}")
     console.print(
         f"{result.persons_out} of {scenario.total_persons} persons brought out "
-        f"({len(result.plan.evacuated)} households); verified by the independent verifier: "
-        f"{'yes' if result.is_feasible() else 'NO'}."
+        f"({len(result.plan.evacuated)} households)."
+    )
+    console.print(
+        f"Verified by the independent verifier: {'yes' if result.is_feasible() else 'NO'}"
     )
     out = Table("crossing", "priority", "households", "persons", title="Brought out")
     for (crossing, priority), (households, persons) in account.out_by_crossing_priority.items():
@@ -109,7 +111,7 @@ def _account(console: Console, account: PlanAccount) -> None:
             crossing, PRIORITY_NAMES.get(priority, f"{priority:g}"), str(households), str(persons)
         )
     console.print(out)
-    cut = Table("why", "from", "households", "persons", "for example", title="Cut off")
+    cut = Table("why", "from", "households", "persons", "details", title="Cut off")
     for group in account.cut_off:
         cut.add_row(
             group.cause, group.town, str(group.households), str(group.persons), group.example_reason
@@ -144,4 +146,9 @@ def _comparison(console: Console, account: DemoAccount) -> None:
     console.print(
         f"Planning from 1 July brings out {gained:+d} persons against planning from 19 July. "
         f"In July 2018, {account.historical_out} persons got out of about 800 planned."
+    )
+    console.print(
+        "Households wait at their home towns until a plan moves them; in 2018 many had already "
+        "fled toward Quneitra as their towns fell, which this registry does not record, so the "
+        "19 July figure is what a plan could do for people still at home on that day."
     )

@@ -124,9 +124,7 @@ def generate_registry(
     person_ids = [f"P{i + 1:0{len(str(persons))}d}" for i in range(persons)]
     member_household = np.repeat(np.arange(count), sizes).tolist()
     everyone = [
-        SyntheticPerson(
-            person_id, household_ids[h], arabic, latin, sex, year, role, relationship
-        )
+        SyntheticPerson(person_id, household_ids[h], arabic, latin, sex, year, role, relationship)
         for person_id, h, arabic, latin, sex, year, role, relationship in zip(
             person_ids,
             member_household,
@@ -270,10 +268,7 @@ def _members(
         [
             head_age[household],
             spouse_age[household],
-            np.floor(rng.random(total) * (eligible := eldest_child[household] + 1)).astype(
-                np.int64
-            )
-            % eligible,
+            rng.integers(0, eldest_child[household] + 1),
             np.minimum(head_age[household] + rng.integers(18, 36, total), 95),
         ],
         np.maximum(head_age[household] - rng.integers(-5, 16, total), 10),
@@ -290,19 +285,20 @@ def _members(
     is_father = (relation == PARENT) & ~female
     male_name = np.where(is_father, heads_father, male_name)
 
-    second = np.minimum(starts + 1, total - 1)
-    head_male = ~head_female
-    husband = np.where(head_male, starts, np.where(spouse, second, -1))
-    childrens_father = np.where(husband >= 0, male_name[husband], own_father[starts])
-    childrens_family = np.where(husband >= 0, own_family[husband], own_family[second])
-    shares_heads_line = (relation == SIBLING) | is_father
+    # Children carry their father's names; a widow's late husband is invented on the spot.
+    husband = np.where(head_female, np.minimum(starts + 1, total - 1), starts)
+    present = ~head_female | spouse
+    childrens_father = np.where(
+        present, male_name[husband], rng.integers(0, len(MALE_GIVEN), count)
+    )
+    childrens_family = np.where(present, own_family[husband], rng.integers(0, len(FAMILY), count))
     father = np.select(
-        [relation == CHILD, shares_heads_line & ~is_father],
+        [relation == CHILD, relation == SIBLING],
         [childrens_father[household], heads_father],
         own_father,
     )
     family = np.select(
-        [relation == CHILD, shares_heads_line],
+        [relation == CHILD, (relation == SIBLING) | is_father],
         [childrens_family[household], heads_family],
         own_family,
     )
