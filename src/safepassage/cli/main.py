@@ -59,7 +59,7 @@ def _load(folder: Path) -> Scenario:
 
 
 @contextmanager
-def _progress_bar(total: int, label: str) -> Iterator[Callable[[int], None]]:
+def _progress_bar(total: int | None, label: str) -> Iterator[Callable[[int], None]]:
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -153,7 +153,7 @@ def verify_command(
 @app.command()
 def demo() -> None:
     """Plan the bundled southwest Syria 2018 scenario and tell what happened and why."""
-    with _progress_bar(0, "planning the bundled scenario") as advance:
+    with _progress_bar(None, "planning the bundled scenario") as advance:
         account = run_demo(progress=advance)
     render.demo(console, account)
 
