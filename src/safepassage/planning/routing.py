@@ -16,8 +16,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
-from safepassage.planning.step_network import Residuals, StepNetwork
+from safepassage.planning.step_network import UNREACHABLE, Residuals, StepNetwork
 
 
 @dataclass(frozen=True)
@@ -59,24 +60,37 @@ def earliest_route(
     ready: int,
     crossings: Collection[int],
 ) -> Route | None:
-    """The route crossing earliest at one of ``crossings``, or ``None`` if none is free."""
+    """The route crossing earliest at one of ``crossings``, or ``None`` if none is free.
+
+    Labels are expanded best-first by a lower bound on the step at which they could cross (the
+    static travel time to each crossing, then its first window with room), closest to a
+    crossing first among equals. Windows usually open long after people could arrive, so plain
+    arrival order would explore the whole region before the window opens; the bound goes
+    straight for the crossing and stops once no label can beat the best crossing found.
+    """
     node_limit = network.node_limit
-    if ready >= node_limit[origin] or not crossings:
+    if ready >= node_limit[origin]:
+        return None
+    targets = _open_targets(network, residuals, crossings, ready, size)
+    if not targets:
         return None
     start = _Label(origin, ready, int(node_limit[origin]), None, -1, -1)
+    start_bound, start_near = _bound(targets, origin, ready)
+    if start_bound >= network.horizon:
+        return None
     best_in_run: dict[tuple[int, int], _Label] = {(origin, start.end): start}
     counter = itertools.count()
-    heap: list[tuple[int, int, _Label]] = [(ready, next(counter), start)]
+    heap: list[tuple[int, int, int, _Label]] = [(start_bound, start_near, next(counter), start)]
     best_step = network.horizon  # crossings at or after this are no improvement
     best_label: _Label | None = None
     out_start, out_roads = network.out_start, network.out_roads
     while heap:
-        arrive, _, label = heapq.heappop(heap)
-        if arrive >= best_step:
+        bound, _near, _, label = heapq.heappop(heap)
+        if bound >= best_step:
             break
         if best_in_run.get((label.node, label.end)) is not label:
             continue
-        v = label.node
+        v, arrive = label.node, label.arrive
         if v in crossings:
             step = _earliest_crossing(network, residuals, v, arrive, label.end, size)
             if step is not None and step < best_step:
@@ -101,13 +115,56 @@ def earliest_route(
                 end = _run_end(network, residuals, w, at, size)
                 incumbent = best_in_run.get((w, end))
                 if incumbent is None or incumbent.arrive > at:
-                    child = _Label(w, at, end, label, int(e), found)
-                    best_in_run[(w, end)] = child
-                    heapq.heappush(heap, (at, next(counter), child))
+                    child_bound, child_near = _bound(targets, w, at)
+                    if child_bound < best_step:
+                        child = _Label(w, at, end, label, int(e), found)
+                        best_in_run[(w, end)] = child
+                        heapq.heappush(heap, (child_bound, child_near, next(counter), child))
                 depart = end - travel
     if best_label is None:
         return None
     return _route_from(best_label, best_step)
+
+
+_Target = tuple["npt.NDArray[np.int64]", tuple[tuple[int, int], ...]]
+
+
+def _open_targets(
+    network: StepNetwork, residuals: Residuals, crossings: Collection[int], ready: int, size: int
+) -> list[_Target]:
+    """Per allowed crossing: static steps to it from every node, and its windows with room."""
+    targets: list[_Target] = []
+    for node in crossings:
+        windows = tuple(
+            sorted(
+                (int(network.window_open[w]), int(network.window_close[w]))
+                for w in network.windows_at[node]
+                if residuals.window[w] >= size and network.window_close[w] > ready
+            )
+        )
+        if windows:
+            targets.append((network.steps_to(node), windows))
+    return targets
+
+
+def _bound(targets: list[_Target], node: int, arrive: int) -> tuple[int, int]:
+    """Lower bound on the crossing step from ``node`` at ``arrive``, and the nearest distance.
+
+    No label can cross before it reaches a crossing (static travel, no queues) nor before a
+    window with room opens there; ``UNREACHABLE`` when no window can still be met.
+    """
+    best, near = UNREACHABLE, UNREACHABLE
+    for distances, windows in targets:
+        distance = int(distances[node])
+        if distance >= UNREACHABLE:
+            continue
+        near = min(near, distance)
+        reach = arrive + distance
+        for open_step, close_step in windows:
+            if close_step > reach:
+                best = min(best, max(open_step, reach))
+                break
+    return best, near
 
 
 def reserve(network: StepNetwork, residuals: Residuals, route: Route, size: int) -> None:

@@ -7,7 +7,8 @@ one step costs O(1) and a scan over steps is a vector operation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import heapq
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -15,6 +16,9 @@ import numpy.typing as npt
 from safepassage.model import Scenario
 
 IntArray = npt.NDArray[np.int64]
+
+UNREACHABLE = 2**62
+"""Static distance of a node from which a crossing cannot be reached at all."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class StepNetwork:
     window_close: IntArray
     window_capacity: IntArray
     windows_at: tuple[tuple[int, ...], ...]  # window indices per node (empty if not a crossing)
+    _steps_to: dict[int, IntArray] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def compile(cls, scenario: Scenario) -> StepNetwork:
@@ -96,6 +101,39 @@ class StepNetwork:
             window_capacity=window_array[:, 3].copy(),
             windows_at=tuple(tuple(w) for w in windows_at),
         )
+
+    def steps_to(self, target: int) -> IntArray:
+        """Fewest travel steps from every node to ``target``, ignoring capacity and time.
+
+        A lower bound for guiding searches; computed once per target by Dijkstra on the
+        reversed roads, leaving out roads that are unsafe from the start.
+        """
+        cached = self._steps_to.get(target)
+        if cached is not None:
+            return cached
+        usable = self.road_limit > self.road_travel - 1
+        order = np.argsort(self.road_target, kind="stable")
+        order = order[usable[order]]
+        starts = np.searchsorted(self.road_target[order], np.arange(len(self.node_limit) + 1))
+        distance = np.full(len(self.node_limit), UNREACHABLE, dtype=np.int64)
+        distance[target] = 0
+        heap = [(0, target)]
+        sources, travels = self.road_source.tolist(), self.road_travel.tolist()
+        incoming, bounds = order.tolist(), starts.tolist()
+        settled = distance.tolist()
+        while heap:
+            d, v = heapq.heappop(heap)
+            if d > settled[v]:
+                continue
+            for e in incoming[bounds[v] : bounds[v + 1]]:
+                u = sources[e]
+                candidate = d + travels[e]
+                if candidate < settled[u]:
+                    settled[u] = candidate
+                    heapq.heappush(heap, (candidate, u))
+        distance[:] = settled
+        self._steps_to[target] = distance
+        return distance
 
 
 @dataclass

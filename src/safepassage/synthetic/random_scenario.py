@@ -91,7 +91,7 @@ def random_scenario(
                 Window(
                     grid.start + timedelta(minutes=open_minute),
                     grid.start + timedelta(minutes=open_minute + length),
-                    int(rng.integers(0, 60)),
+                    int(rng.integers(0, max(60, 3 * households))),
                 )
             )
         crossing_list.append(
