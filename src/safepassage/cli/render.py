@@ -114,7 +114,7 @@ def _account(console: Console, account: PlanAccount) -> None:
     cut = Table("why", "from", "households", "persons", "details", title="Cut off")
     for group in account.cut_off:
         cut.add_row(
-            group.cause, group.town, str(group.households), str(group.persons), group.example_reason
+            group.cause, group.town, str(group.households), str(group.persons), group.detail
         )
     console.print(cut)
     first = Table(

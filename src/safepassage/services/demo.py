@@ -34,7 +34,7 @@ class CutOffGroup:
     town: str
     households: int
     persons: int
-    example_reason: str
+    detail: str  # the reason of one of them, after its cause
 
 
 @dataclass(frozen=True)
@@ -97,9 +97,9 @@ def _account(
         if entry.crossing is not None:
             tally = out[(nodes[entry.crossing].name, household.priority)]
         else:
-            reason = entry.reason or "not planned"
-            key = (reason.split(":", 1)[0], nodes[household.origin].name)
-            examples.setdefault(key, reason)
+            cause, _, detail = (entry.reason or "not planned: no reason given").partition(": ")
+            key = (cause, nodes[household.origin].name)
+            examples.setdefault(key, detail)
             tally = cut[key]
         tally[0] += 1
         tally[1] += household.size
