@@ -18,10 +18,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from safepassage.cli import render
 from safepassage.formats.plan_json import read_plan, write_plan
 from safepassage.formats.problems import InputError, Problem
+from safepassage.formats.road_network import GEOJSON_SUFFIXES, read_geojson_roads, read_tntp
 from safepassage.formats.scenario_folder import read_scenario, write_scenario
 from safepassage.model import Scenario
 from safepassage.planning import PLANNERS, PlanParams, solve
 from safepassage.services.demo import run_demo
+from safepassage.synthetic.network_scenario import network_scenario
 from safepassage.synthetic.random_scenario import random_scenario
 from safepassage.synthetic.southwest_syria import write_southwest_syria
 from safepassage.verifier import verify
@@ -187,3 +189,62 @@ def generate_random(
     )
     write_scenario(scenario, folder)
     console.print(f"wrote {folder}")
+
+
+@generate_app.command("network")
+def generate_network(
+    network_file: Annotated[
+        Path, typer.Argument(help="Road network: a TNTP *_net.tntp or GeoJSON road lines.")
+    ],
+    folder: Annotated[Path, typer.Argument(help="Folder to write (created if missing).")],
+    nodes: Annotated[
+        Path | None,
+        typer.Option("--nodes", help="TNTP node coordinates: *_node.tntp or GeoJSON points."),
+    ] = None,
+    households: Annotated[int, typer.Option(min=0, help="Households to bring out.")] = 300,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    horizon_steps: Annotated[int, typer.Option(min=1, help="Steps in the plan.")] = 288,
+    step_minutes: Annotated[int, typer.Option(min=1, help="Minutes in a step.")] = 15,
+    crossings: Annotated[int, typer.Option(min=1, help="Border crossings.")] = 3,
+) -> None:
+    """Write a scenario on a real road network (front line, crossings, synthetic households)."""
+    geojson = network_file.suffix.lower() in GEOJSON_SUFFIXES
+    if geojson and nodes is not None:
+        raise _fail_on_input(
+            (
+                Problem(
+                    "--nodes",
+                    None,
+                    None,
+                    "GeoJSON roads carry their own coordinates: leave --nodes out",
+                ),
+            )
+        )
+    try:
+        network = read_geojson_roads(network_file) if geojson else read_tntp(network_file, nodes)
+    except InputError as error:
+        raise _fail_on_input(error.problems) from None
+    if crossings >= network.node_count:
+        raise _fail_on_input(
+            (
+                Problem(
+                    "--crossings",
+                    None,
+                    None,
+                    f"needs fewer crossings than the network's {network.node_count} nodes",
+                ),
+            )
+        )
+    scenario = network_scenario(
+        network,
+        seed=seed,
+        households=households,
+        horizon_steps=horizon_steps,
+        step_minutes=step_minutes,
+        crossings=crossings,
+    )
+    write_scenario(scenario, folder)
+    console.print(
+        f"wrote {folder} ({network.node_count} nodes, {network.road_count} roads, "
+        f"{households} households)"
+    )

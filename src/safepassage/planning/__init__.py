@@ -1,35 +1,73 @@
-"""Planners behind one interface: :func:`solve` picks one by name and times it."""
+"""Planners behind one interface: :func:`solve` picks one by name, times it, bounds it.
+
+Every plan leaves with a proven upper bound (the LP relaxation, :mod:`.bound`) unless the
+caller opts out, so ``objective / bound`` always says how close to the best possible it is.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from safepassage.model import Plan, Scenario
+from safepassage.model import HouseholdPlan, Plan, Scenario
+from safepassage.planning.bound import lp_bound
+from safepassage.planning.exact import plan_exact
 from safepassage.planning.greedy import Progress, plan_greedy
 from safepassage.planning.result import Result
 
 
 @dataclass(frozen=True)
 class PlanParams:
-    """``from_step``: nobody moves before it (re-planning part-way through an operation)."""
+    """How to plan.
+
+    ``from_step``: nobody moves before it (re-planning part-way through an operation).
+    ``time_limit``: seconds for each HiGHS solve (the exact MILP, the bound LP).
+    ``with_bound``: prove an upper bound for the plan (an LP; skip it on huge scenarios).
+    """
 
     from_step: int = 0
+    time_limit: float = 120.0
+    with_bound: bool = True
+
+
+@dataclass(frozen=True)
+class Outcome:
+    plan: Plan
+    status: str = "done"
+    gap: float | None = None
 
 
 class Planner(Protocol):
     def __call__(
         self, scenario: Scenario, params: PlanParams, progress: Progress | None
-    ) -> Plan: ...
+    ) -> Outcome: ...
 
 
-def _fast(scenario: Scenario, params: PlanParams, progress: Progress | None) -> Plan:
-    return plan_greedy(scenario, from_step=params.from_step, progress=progress)
+def _ccrp(scenario: Scenario, params: PlanParams, progress: Progress | None) -> Outcome:
+    return Outcome(plan_greedy(scenario, from_step=params.from_step, progress=progress))
 
 
-PLANNERS: Mapping[str, Planner] = {"fast": _fast}
+def _exact(scenario: Scenario, params: PlanParams, progress: Progress | None) -> Outcome:
+    outcome = plan_exact(scenario, from_step=params.from_step, time_limit=params.time_limit)
+    status = "optimal" if outcome.optimal else f"stopped: {outcome.status}"
+    return Outcome(outcome.plan, status, outcome.gap)
+
+
+def _bound_only(scenario: Scenario, params: PlanParams, progress: Progress | None) -> Outcome:
+    reason = "not planned: the bound solver proves an upper bound and plans nobody"
+    entries = tuple(HouseholdPlan(h.id, None, (), reason) for h in scenario.households)
+    return Outcome(Plan(scenario.name, "bound", 0.0, None, entries))
+
+
+PLANNERS: Mapping[str, Planner] = {
+    "fast": _ccrp,
+    "ccrp": _ccrp,
+    "exact": _exact,
+    "bound": _bound_only,
+}
 
 
 class UnknownSolverError(ValueError):
@@ -46,9 +84,41 @@ def solve(
     planner = PLANNERS.get(solver)
     if planner is None:
         raise UnknownSolverError(f"unknown solver {solver!r}; choose one of {sorted(PLANNERS)}")
+    params = params or PlanParams()
     began = time.perf_counter()
-    plan = planner(scenario, params or PlanParams(), progress)
-    return Result(scenario, plan, time.perf_counter() - began)
+    outcome = planner(scenario, params, progress)
+    runtime = time.perf_counter() - began
+    plan, bound_source, bound_seconds = outcome.plan, None, None
+    if params.with_bound or solver == "bound":
+        bound = lp_bound(
+            scenario,
+            from_step=params.from_step,
+            time_limit=params.time_limit,
+            objective=plan.objective if solver != "bound" else None,
+        )
+        value = bound.value if plan.bound is None else min(bound.value, plan.bound)
+        plan = dataclasses.replace(plan, solver=solver, bound=max(value, plan.objective))
+        bound_source, bound_seconds = bound.proven_by, bound.seconds
+    else:
+        plan = dataclasses.replace(plan, solver=solver)
+    return Result(
+        scenario,
+        plan,
+        runtime,
+        status=outcome.status,
+        gap=outcome.gap,
+        bound_source=bound_source,
+        bound_seconds=bound_seconds,
+    )
 
 
-__all__ = ["PLANNERS", "PlanParams", "Planner", "Progress", "Result", "UnknownSolverError", "solve"]
+__all__ = [
+    "PLANNERS",
+    "Outcome",
+    "PlanParams",
+    "Planner",
+    "Progress",
+    "Result",
+    "UnknownSolverError",
+    "solve",
+]

@@ -13,7 +13,11 @@ from safepassage.verifier import VerificationReport, verify
 class Result:
     scenario: Scenario
     plan: Plan
-    runtime: float
+    runtime: float  # seconds the planner took, without the bound
+    status: str = "done"
+    gap: float | None = None  # relative MIP gap, for the exact solver
+    bound_source: str | None = None  # how plan.bound was proven
+    bound_seconds: float | None = None
 
     @cached_property
     def verification(self) -> VerificationReport:
@@ -43,6 +47,12 @@ class Result:
         ]
         if plan.bound is not None:
             ratio = plan.objective / plan.bound if plan.bound else 1.0
-            lines.append(f"  objective / bound: {plan.objective:g} / {plan.bound:g} = {ratio:.4f}")
+            lines.append(
+                f"  objective / bound: {plan.objective:g} / {plan.bound:.6g} = {ratio:.4f} "
+                f"(bound: {self.bound_source}, {self.bound_seconds or 0:.2f} s)"
+            )
+        if self.status != "done":
+            gap = "" if self.gap is None else f", MIP gap {self.gap:.2e}"
+            lines.append(f"  solver status: {self.status}{gap}")
         lines.append(f"  verified: {'yes' if self.is_feasible() else 'NO'}")
         return "\n".join(lines)

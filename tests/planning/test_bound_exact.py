@@ -1,0 +1,132 @@
+"""The proven bound and the exact solver: bound >= exact >= fast, and exact is optimal."""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+
+import pytest
+from conftest import at, build, crossing
+
+from safepassage.model import Household, HouseholdPlan, NodeKind, Plan, Scenario, Stop
+from safepassage.planning import PlanParams, solve, time_expanded
+from safepassage.planning.bound import lp_bound
+from safepassage.planning.diagnosis import cleared_crossings
+from safepassage.planning.exact import plan_exact
+from safepassage.planning.step_network import StepNetwork
+from safepassage.synthetic.random_scenario import random_scenario
+from safepassage.verifier import verify
+
+
+def full_lp_optimum(scenario: Scenario) -> float:
+    """The same LP written out over every node-step, solved in one go."""
+    supplies: dict[tuple[frozenset[int], float], dict[tuple[int, int], int]] = defaultdict(
+        lambda: defaultdict(int)
+    )
+    for h in scenario.households:
+        allowed = cleared_crossings(scenario, h)
+        if allowed:
+            supplies[(allowed, h.priority)][(scenario.node_index(h.origin), scenario.ready_step(h))] += h.size
+    commodities = tuple(
+        time_expanded.Commodity(1, p, a, tuple((o, r, n) for (o, r), n in sorted(s.items())))
+        for (a, p), s in supplies.items()
+    )
+    if not commodities:
+        return 0.0
+    model = time_expanded.build(StepNetwork.compile(scenario), commodities, integer=False)
+    solution = time_expanded.solve(model, time_limit=60)
+    assert solution.optimal
+    return solution.objective
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_column_generation_reaches_the_full_lp_optimum(seed: int) -> None:
+    scenario = random_scenario(seed, nodes=10, households=25, horizon_steps=48)
+    bound = lp_bound(scenario)
+    assert bound.proven_by == "LP relaxation"
+    assert bound.value == pytest.approx(full_lp_optimum(scenario), rel=1e-6, abs=1e-5)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_bound_is_at_least_exact_which_is_at_least_fast(seed: int) -> None:
+    scenario = random_scenario(seed, nodes=8, households=15, horizon_steps=40)
+    fast = solve(scenario, params=PlanParams(with_bound=False))
+    exact = plan_exact(scenario, time_limit=60)
+    bound = lp_bound(scenario)
+    assert exact.optimal
+    assert verify(scenario, exact.plan).is_valid()
+    assert bound.value >= exact.plan.objective - 1e-9
+    assert exact.plan.objective >= fast.cost() - 1e-9
+    assert exact.plan.bound is not None and exact.plan.bound >= exact.plan.objective
+
+
+def brute_force_optimum(scenario: Scenario) -> float:
+    """Every itinerary of every household, every combination, each checked by the verifier."""
+    grid = scenario.grid
+    options: list[list[HouseholdPlan]] = []
+    for h in scenario.households:
+        mine = [HouseholdPlan(h.id, None, ())]
+        ready = scenario.ready_step(h)
+
+        def extend(stops: list[Stop], node: str, arrive: int) -> None:
+            for depart in range(arrive, grid.horizon_steps):
+                here = [*stops, Stop(node, arrive, depart)]
+                if node in scenario.crossing_by_node:
+                    mine.append(HouseholdPlan(h.id, node, tuple(here)))
+                for (source, target), road in scenario.roads_between.items():
+                    nxt = depart + scenario.travel_steps(road)
+                    if source == node and nxt < grid.horizon_steps:
+                        extend(here, target, nxt)
+
+        extend([], h.origin, ready)
+        options.append(mine)
+    best = 0.0
+    for combination in itertools.product(*options):
+        value = sum(scenario.household_by_id[e.household].value for e in combination if e.evacuated)
+        if value <= best:
+            continue
+        plan = Plan(scenario.name, "brute", value, None, tuple(combination))
+        if verify(scenario, plan).is_valid():
+            best = value
+    return best
+
+
+TINY = [
+    # one road of 5 persons a step, a window of 2 steps with 8 places: 3+5 beats 4+4? both 8
+    build(
+        nodes=[("a", NodeKind.TOWN), ("x", NodeKind.CROSSING)],
+        roads=[("a", "x", 15, 20)],
+        crossings=[crossing("x", (1, 3, 8))],
+        households=[Household("h3", 3, "a"), Household("h4", 4, "a"), Household("h5", 5, "a", priority=0.5)],
+        horizon=4,
+    ),
+    # a town falling, a shelter of 4 at a junction, two crossings with clearance
+    build(
+        nodes=[("a", NodeKind.TOWN), ("j", NodeKind.JUNCTION, 4), ("x", NodeKind.CROSSING), ("y", NodeKind.CROSSING)],
+        roads=[("a", "j", 15, 40), ("j", "x", 15, 40), ("a", "y", 45, 40)],
+        crossings=[crossing("x", (3, 5, 6), clearance=True), crossing("y", (2, 5, 10))],
+        zones=[],
+        households=[
+            Household("p", 3, "a", priority=2, cleared_for=frozenset({"x"})),
+            Household("q", 2, "a"),
+            Household("r", 4, "a", ready_from=at(1)),
+        ],
+        horizon=5,
+    ),
+]
+
+
+@pytest.mark.parametrize("scenario", TINY)
+def test_exact_equals_brute_force_on_tiny_scenarios(scenario: Scenario) -> None:
+    exact = plan_exact(scenario, time_limit=30)
+    assert exact.optimal
+    assert verify(scenario, exact.plan).is_valid()
+    assert exact.plan.objective == pytest.approx(brute_force_optimum(scenario))
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_exact_equals_brute_force_on_tiny_random_scenarios(seed: int) -> None:
+    scenario = random_scenario(seed, nodes=4, households=3, crossings=1, horizon_steps=6)
+    exact = plan_exact(scenario, time_limit=30)
+    assert exact.optimal
+    assert exact.plan.objective == pytest.approx(brute_force_optimum(scenario))
