@@ -124,6 +124,9 @@ class _ColumnGeneration:
         self.window_price = np.zeros(len(network.window_open))
         self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
+        # new columns keep the basis primal feasible: primal simplex resumes where it stopped
+        self.highs.setOptionValue("simplex_strategy", 4)
+        self.highs.setOptionValue("presolve", "off")
         self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
         self.rows: dict[tuple[str, int, int], int] = {}
         self.row_capacity: list[float] = []
