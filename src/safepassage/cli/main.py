@@ -21,7 +21,7 @@ from safepassage.formats.problems import InputError, Problem
 from safepassage.formats.road_network import GEOJSON_SUFFIXES, read_geojson_roads, read_tntp
 from safepassage.formats.scenario_folder import read_scenario, write_scenario
 from safepassage.model import Scenario
-from safepassage.planning import PLANNERS, PlanParams, solve
+from safepassage.planning import PLANNERS, PlanParams, prove_bound, solve
 from safepassage.services.demo import run_demo
 from safepassage.synthetic.network_scenario import network_scenario
 from safepassage.synthetic.random_scenario import random_scenario
@@ -100,6 +100,16 @@ def plan(
         typer.Option("--from", help="Plan from this instant: nobody moves before it (ISO 8601)."),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Write the plan as JSON here.")] = None,
+    bound: Annotated[
+        bool,
+        typer.Option(
+            help="Prove an upper bound (LP relaxation) so the summary shows objective / bound.",
+        ),
+    ] = True,
+    time_limit: Annotated[
+        float,
+        typer.Option(min=1.0, help="Seconds for each optimisation (exact MILP, bound LP)."),
+    ] = 120.0,
 ) -> None:
     """Plan the evacuation of a scenario and print a summary."""
     scenario = _load(scenario_folder)
@@ -117,10 +127,12 @@ def plan(
     from_step = (
         0 if from_ is None else max(0, scenario.grid.step_of(_parse_instant(from_, scenario)))
     )
+    params = PlanParams(from_step=from_step, time_limit=time_limit, with_bound=False)
     with _progress_bar(len(scenario.households), f"planning ({solver})") as advance:
-        result = solve(
-            scenario, solver=solver, params=PlanParams(from_step=from_step), progress=advance
-        )
+        result = solve(scenario, solver=solver, params=params, progress=advance)
+    if bound or solver == "bound":
+        with errors.status("proving an upper bound (LP relaxation)"):
+            result = prove_bound(result, params)
     if out is not None:
         write_plan(result.plan, scenario.grid, out)
     render.plan_summary(console, result, out)

@@ -87,28 +87,33 @@ def solve(
     params = params or PlanParams()
     began = time.perf_counter()
     outcome = planner(scenario, params, progress)
-    runtime = time.perf_counter() - began
-    plan, bound_source, bound_seconds = outcome.plan, None, None
-    if params.with_bound or solver == "bound":
-        bound = lp_bound(
-            scenario,
-            from_step=params.from_step,
-            time_limit=params.time_limit,
-            objective=plan.objective if solver != "bound" else None,
-        )
-        value = bound.value if plan.bound is None else min(bound.value, plan.bound)
-        plan = dataclasses.replace(plan, solver=solver, bound=max(value, plan.objective))
-        bound_source, bound_seconds = bound.proven_by, bound.seconds
-    else:
-        plan = dataclasses.replace(plan, solver=solver)
-    return Result(
+    result = Result(
         scenario,
-        plan,
-        runtime,
+        dataclasses.replace(outcome.plan, solver=solver),
+        time.perf_counter() - began,
         status=outcome.status,
         gap=outcome.gap,
-        bound_source=bound_source,
-        bound_seconds=bound_seconds,
+    )
+    if params.with_bound or solver == "bound":
+        result = prove_bound(result, params)
+    return result
+
+
+def prove_bound(result: Result, params: PlanParams) -> Result:
+    """Attach the proven upper bound to a plan (the tighter one, if the plan had its own)."""
+    plan = result.plan
+    bound = lp_bound(
+        result.scenario,
+        from_step=params.from_step,
+        time_limit=params.time_limit,
+        objective=plan.objective if plan.solver != "bound" else None,
+    )
+    value = bound.value if plan.bound is None else min(bound.value, plan.bound)
+    return dataclasses.replace(
+        result,
+        plan=dataclasses.replace(plan, bound=max(value, plan.objective)),
+        bound_source=bound.proven_by,
+        bound_seconds=bound.seconds,
     )
 
 
@@ -120,5 +125,6 @@ __all__ = [
     "Progress",
     "Result",
     "UnknownSolverError",
+    "prove_bound",
     "solve",
 ]
