@@ -38,17 +38,42 @@ _ABSOLUTE_MARGIN = 1e-6
 rounding error below the true value."""
 
 
+@dataclass
+class Prices:
+    """Capacity prices: per road and step, per node and step (shelters), per window."""
+
+    road: FloatArray
+    shelter: FloatArray
+    window: FloatArray
+
+    @classmethod
+    def zero(cls, network: StepNetwork) -> Prices:
+        horizon = network.horizon
+        return cls(
+            np.zeros((len(network.road_source), horizon)),
+            np.zeros((len(network.node_limit), horizon)),
+            np.zeros(len(network.window_open)),
+        )
+
+    def copy(self) -> Prices:
+        return Prices(self.road.copy(), self.shelter.copy(), self.window.copy())
+
+
 @dataclass(frozen=True)
 class Bound:
+    """``lagrangian`` is the bound before its safety margin, proven by ``prices``."""
+
     value: float
     proven_by: str
     seconds: float
     iterations: int
     columns: int
+    lagrangian: float
+    prices: Prices | None
 
 
 @dataclass(frozen=True)
-class _Commodity:
+class PersonCommodity:
     value: float  # per person
     crossings: tuple[int, ...]
     sources: tuple[tuple[int, int, int], ...]  # (origin, ready step, persons)
@@ -70,14 +95,16 @@ def lp_bound(
     """
     began = time.perf_counter()
     network = network or StepNetwork.compile(scenario)
-    commodities = _commodities(scenario, from_step)
+    commodities = person_commodities(scenario, from_step)
     generation = _ColumnGeneration(network, commodities)
     best = generation.price_and_add()  # prices are zero: everyone who could cross alone
+    best_prices = generation.prices.copy()
     iterations = 1
     while generation.columns_added and time.perf_counter() - began < time_limit:
         master = generation.solve_master()
         bound = generation.price_and_add()
-        best = min(best, bound)
+        if bound < best:
+            best, best_prices = bound, generation.prices.copy()
         iterations += 1
         if best - master <= tolerance * max(1.0, abs(best)):
             break
@@ -90,10 +117,18 @@ def lp_bound(
     if objective is not None and objective >= best - _ABSOLUTE_MARGIN:
         proven_by = "LP relaxation (reached by the plan)"
     value = best * (1 + _RELATIVE_MARGIN) + _ABSOLUTE_MARGIN
-    return Bound(value, proven_by, time.perf_counter() - began, iterations, generation.column_count)
+    return Bound(
+        value,
+        proven_by,
+        time.perf_counter() - began,
+        iterations,
+        generation.column_count,
+        best,
+        best_prices,
+    )
 
 
-def _commodities(scenario: Scenario, from_step: int) -> list[_Commodity]:
+def person_commodities(scenario: Scenario, from_step: int) -> list[PersonCommodity]:
     supplies: dict[tuple[tuple[int, ...], float], dict[tuple[int, int], int]] = defaultdict(
         lambda: defaultdict(int)
     )
@@ -105,7 +140,9 @@ def _commodities(scenario: Scenario, from_step: int) -> list[_Commodity]:
             origin = scenario.node_index(household.origin)
             supplies[(allowed, household.priority)][(origin, ready)] += household.size
     return [
-        _Commodity(priority, allowed, tuple((o, r, n) for (o, r), n in sorted(sources.items())))
+        PersonCommodity(
+            priority, allowed, tuple((o, r, n) for (o, r), n in sorted(sources.items()))
+        )
         for (allowed, priority), sources in sorted(supplies.items())
     ]
 
@@ -113,15 +150,10 @@ def _commodities(scenario: Scenario, from_step: int) -> list[_Commodity]:
 class _ColumnGeneration:
     """Master LP over itineraries plus the pricing sweep that proposes new ones."""
 
-    def __init__(self, network: StepNetwork, commodities: list[_Commodity]) -> None:
+    def __init__(self, network: StepNetwork, commodities: list[PersonCommodity]) -> None:
         self.network = network
         self.commodities = commodities
-        horizon = network.horizon
-        roads = len(network.road_source)
-        nodes = len(network.node_limit)
-        self.road_price = np.zeros((roads, horizon))
-        self.shelter_price = np.zeros((nodes, horizon))
-        self.window_price = np.zeros(len(network.window_open))
+        self.prices = Prices.zero(network)
         self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
         # new columns keep the basis primal feasible: primal simplex resumes where it stopped
@@ -139,9 +171,6 @@ class _ColumnGeneration:
         self.columns_added = 0
         self.column_count = 0
         self.master_value = 0.0
-        # roads in CSR order by source, for the per-node maximum over outgoing roads
-        self.csr_roads = network.out_roads
-        self.has_roads = np.diff(network.out_start) > 0
 
     # -- master ------------------------------------------------------------------------
 
@@ -161,16 +190,17 @@ class _ColumnGeneration:
         self.highs.run()
         solution = self.highs.getSolution()
         duals = np.maximum(np.asarray(solution.row_dual, dtype=np.float64), 0.0)
-        self.road_price[:] = 0.0
-        self.shelter_price[:] = 0.0
-        self.window_price[:] = 0.0
+        prices = self.prices
+        prices.road[:] = 0.0
+        prices.shelter[:] = 0.0
+        prices.window[:] = 0.0
         for (kind, a, b), row in self.rows.items():
             if kind == "road":
-                self.road_price[a, b] = duals[row]
+                prices.road[a, b] = duals[row]
             elif kind == "shelter":
-                self.shelter_price[a, b] = duals[row]
+                prices.shelter[a, b] = duals[row]
             elif kind == "window":
-                self.window_price[a] = duals[row]
+                prices.window[a] = duals[row]
         for k, rows in enumerate(self.supply_rows):
             self.supply_price[k] = duals[rows]
         self.master_value = float(self.highs.getInfo().objective_function_value)
@@ -192,8 +222,8 @@ class _ColumnGeneration:
         )
         self.columns_added = 0
         for k, commodity in enumerate(self.commodities):
-            crossing = self._crossing_profit(commodity)
-            present, home = self._sweep(commodity, crossing)
+            crossing = crossing_profit(self.network, commodity, self.prices)
+            present, home = backward_sweep(self.network, commodity, self.prices, crossing)
             for i, (origin, ready, persons) in enumerate(commodity.sources):
                 profit = home[origin, ready]
                 if profit <= _TOLERANCE:
@@ -206,63 +236,16 @@ class _ColumnGeneration:
     def _price_of(self, key: tuple[str, int, int]) -> float:
         kind, a, b = key
         if kind == "road":
-            return float(self.road_price[a, b])
+            return float(self.prices.road[a, b])
         if kind == "shelter":
-            return float(self.shelter_price[a, b])
-        return float(self.window_price[a])
-
-    def _crossing_profit(self, commodity: _Commodity) -> FloatArray:
-        """(crossing, step) profit of crossing there then: value less window prices."""
-        net = self.network
-        profit = np.full((len(commodity.crossings), net.horizon), -np.inf)
-        steps = np.arange(net.horizon)
-        for i, c in enumerate(commodity.crossings):
-            open_ = np.zeros(net.horizon, dtype=bool)
-            price = np.zeros(net.horizon)
-            for w in net.windows_at[c]:
-                inside = (steps >= net.window_open[w]) & (steps < net.window_close[w])
-                open_ |= inside
-                price += np.where(inside, self.window_price[w], 0.0)
-            profit[i] = np.where(open_, commodity.value - price, -np.inf)
-        return profit
-
-    def _sweep(self, commodity: _Commodity, crossing: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """Best profit from being present at (node, step) on, and from being home there.
-
-        ``present`` charges shelter prices for every step spent at a node; ``home`` is the
-        same for a household still at its own origin, which shelters do not count.
-        """
-        net = self.network
-        horizon, nodes = net.horizon, len(net.node_limit)
-        present = np.full((nodes, horizon + 1), -np.inf)
-        home = np.full((nodes, horizon + 1), -np.inf)
-        crossing_nodes = np.array(commodity.crossings, dtype=np.int64)
-        roads = self.csr_roads
-        travel = net.road_travel[roads]
-        target = net.road_target[roads]
-        last_depart = np.minimum(net.road_limit[roads] - travel, horizon - 1 - travel)
-        starts = net.out_start[:-1]
-        for t in range(horizon - 1, -1, -1):
-            arrive = np.minimum(t + travel, horizon)
-            via_road = np.where(
-                t <= last_depart, present[target, arrive] - self.road_price[roads, t], -np.inf
-            )
-            # a trailing -inf lets every node's slice start inside the array
-            best_road = np.maximum.reduceat(np.append(via_road, -np.inf), starts)
-            inner = np.where(self.has_roads, best_road, -np.inf)
-            inner[crossing_nodes] = np.maximum(inner[crossing_nodes], crossing[:, t])
-            alive = t < net.node_limit
-            present[:, t] = np.where(
-                alive, np.maximum(inner, present[:, t + 1]) - self.shelter_price[:, t], -np.inf
-            )
-            home[:, t] = np.where(alive, np.maximum(inner, home[:, t + 1]), -np.inf)
-        return present, home
+            return float(self.prices.shelter[a, b])
+        return float(self.prices.window[a])
 
     def _add_itinerary(
         self,
         k: int,
         source: int,
-        commodity: _Commodity,
+        commodity: PersonCommodity,
         crossing: FloatArray,
         present: FloatArray,
         home: FloatArray,
@@ -278,7 +261,7 @@ class _ColumnGeneration:
             if not at_home and net.shelter[node] >= 0:
                 row = self._row(("shelter", node, t), float(net.shelter[node]))
                 rows[row] = rows.get(row, 0.0) + 1.0
-            target_value = table[node, t] + (0.0 if at_home else self.shelter_price[node, t])
+            target_value = table[node, t] + (0.0 if at_home else self.prices.shelter[node, t])
             if node in crossing_at and crossing[crossing_at[node], t] >= target_value - _TOLERANCE:
                 for w in net.windows_at[node]:
                     if net.window_open[w] <= t < net.window_close[w]:
@@ -314,7 +297,93 @@ class _ColumnGeneration:
             travel = int(net.road_travel[road])
             if t > net.road_limit[road] - travel or t + travel >= net.horizon:
                 continue
-            value = present[net.road_target[road], t + travel] - self.road_price[road, t]
+            value = present[net.road_target[road], t + travel] - self.prices.road[road, t]
             if value >= target_value - _TOLERANCE:
                 return int(road), t + travel
         return None
+
+
+def crossing_profit(network: StepNetwork, commodity: PersonCommodity, prices: Prices) -> FloatArray:
+    """(crossing, step) profit of crossing there then: value less window prices."""
+    net = network
+    profit = np.full((len(commodity.crossings), net.horizon), -np.inf)
+    steps = np.arange(net.horizon)
+    for i, c in enumerate(commodity.crossings):
+        open_ = np.zeros(net.horizon, dtype=bool)
+        price = np.zeros(net.horizon)
+        for w in net.windows_at[c]:
+            inside = (steps >= net.window_open[w]) & (steps < net.window_close[w])
+            open_ |= inside
+            price += np.where(inside, prices.window[w], 0.0)
+        profit[i] = np.where(open_, commodity.value - price, -np.inf)
+    return profit
+
+
+def backward_sweep(
+    network: StepNetwork, commodity: PersonCommodity, prices: Prices, crossing: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Best profit from being present at (node, step) on, and from being home there.
+
+    ``present`` charges shelter prices for every step spent at a node; ``home`` is the same
+    for a household still at its own origin, which shelters do not count.
+    """
+    net = network
+    horizon, nodes = net.horizon, len(net.node_limit)
+    present = np.full((nodes, horizon + 1), -np.inf)
+    home = np.full((nodes, horizon + 1), -np.inf)
+    crossing_nodes = np.array(commodity.crossings, dtype=np.int64)
+    roads = net.out_roads  # in CSR order by source, for the maximum over each node's roads
+    has_roads = np.diff(net.out_start) > 0
+    travel = net.road_travel[roads]
+    target = net.road_target[roads]
+    last_depart = np.minimum(net.road_limit[roads] - travel, horizon - 1 - travel)
+    starts = net.out_start[:-1]
+    for t in range(horizon - 1, -1, -1):
+        arrive = np.minimum(t + travel, horizon)
+        via_road = np.where(
+            t <= last_depart, present[target, arrive] - prices.road[roads, t], -np.inf
+        )
+        # a trailing -inf lets every node's slice start inside the array
+        best_road = np.maximum.reduceat(np.append(via_road, -np.inf), starts)
+        inner = np.where(has_roads, best_road, -np.inf)
+        inner[crossing_nodes] = np.maximum(inner[crossing_nodes], crossing[:, t])
+        alive = t < net.node_limit
+        present[:, t] = np.where(
+            alive, np.maximum(inner, present[:, t + 1]) - prices.shelter[:, t], -np.inf
+        )
+        home[:, t] = np.where(alive, np.maximum(inner, home[:, t + 1]), -np.inf)
+    return present, home
+
+
+def forward_sweep(
+    network: StepNetwork, commodity: PersonCommodity, prices: Prices, home: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Best profit of reaching (node, step), less the best its origin could do (``home``).
+
+    With :func:`backward_sweep`, the profit through any arc less its source's best, i.e. what
+    using that arc would cost against the Lagrangian bound: the basis of reduced-cost fixing.
+    """
+    net = network
+    horizon, nodes = net.horizon, len(net.node_limit)
+    reach = np.full((nodes, horizon), -np.inf)
+    reach_home = np.full((nodes, horizon), -np.inf)
+    for origin, ready, _persons in commodity.sources:
+        loss = -max(0.0, float(home[origin, ready]))
+        reach_home[origin, ready] = max(reach_home[origin, ready], loss)
+    u, w, travel = net.road_source, net.road_target, net.road_travel
+    for t in range(horizon):
+        alive = t < net.node_limit
+        if t:
+            reach_home[:, t] = np.maximum(reach_home[:, t], reach_home[:, t - 1])
+        reach_home[:, t] = np.where(alive, reach_home[:, t], -np.inf)
+        depart = t - travel
+        usable = (depart >= 0) & (depart <= net.road_limit - travel)
+        roads = np.flatnonzero(usable)
+        arriving = np.full(nodes, -np.inf)
+        if len(roads):
+            d = depart[roads]
+            value = np.maximum(reach[u[roads], d], reach_home[u[roads], d]) - prices.road[roads, d]
+            np.maximum.at(arriving, w[roads], value)
+        before = reach[:, t - 1] if t else np.full(nodes, -np.inf)
+        reach[:, t] = np.where(alive, np.maximum(arriving, before) - prices.shelter[:, t], -np.inf)
+    return reach, reach_home

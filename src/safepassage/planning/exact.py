@@ -4,10 +4,18 @@ Households with the same clearances, priority and size are interchangeable, so t
 them per commodity as integer flows over the time-expanded network; capacities weigh each
 unit by its household size. An integral flow splits into unit paths, each a whole household's
 itinerary, handed to the households of the group it started from.
+
+The MILP only has to find something *better* than the fast plan, which it starts from: the
+Lagrangian prices that prove the LP bound also show, for every arc, how much using it costs
+against that bound, and an arc costing more than the bound's lead over the fast plan can be
+left out (reduced-cost fixing). When the bound's lead is under one unit of objective and all
+values are whole numbers, the fast plan is already proven optimal and no MILP is solved.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -16,9 +24,21 @@ import numpy.typing as npt
 
 from safepassage.model import HouseholdPlan, Plan, Scenario, Stop
 from safepassage.planning import time_expanded
+from safepassage.planning.bound import (
+    Bound,
+    backward_sweep,
+    crossing_profit,
+    forward_sweep,
+    lp_bound,
+    person_commodities,
+)
 from safepassage.planning.diagnosis import CutOffDiagnosis, cleared_crossings
+from safepassage.planning.greedy import plan_greedy
 from safepassage.planning.step_network import StepNetwork
-from safepassage.planning.time_expanded import Arc
+from safepassage.planning.time_expanded import Arc, ArcFilter
+
+_SMALLEST_GAIN = 1e-6
+"""Least improvement worth searching for when household values are not whole numbers."""
 
 
 @dataclass(frozen=True)
@@ -30,15 +50,86 @@ class ExactOutcome:
 
 
 def plan_exact(scenario: Scenario, *, from_step: int = 0, time_limit: float = 60.0) -> ExactOutcome:
+    began = time.perf_counter()
     network = StepNetwork.compile(scenario)
+    start = plan_greedy(scenario, from_step=from_step)
+    bound = lp_bound(
+        scenario, network, from_step=from_step, time_limit=time_limit, objective=start.objective
+    )
+    whole = all(float(h.value).is_integer() for h in scenario.households)
+    gain = 1.0 if whole else _SMALLEST_GAIN
+    best_plan, upper, status = start, bound.value, "bound reached"
+    if bound.value >= start.objective + gain:
+        remaining = max(1.0, time_limit - (time.perf_counter() - began))
+        slack = bound.value - (start.objective + gain)
+        found = _improve(scenario, network, from_step, bound, slack, remaining)
+        status = found.status
+        if found.plan is not None and found.plan.objective > start.objective:
+            best_plan = found.plan
+        # every plan better than the start is in the restricted MILP: solved to the end, the
+        # better of the two is optimal; stopped early, its bound still covers all of them
+        if found.proven:
+            upper = best_plan.objective
+        else:
+            upper = min(upper, max(start.objective, found.dual_bound * (1 + 1e-9) + 1e-6))
+    objective = best_plan.objective
+    if whole:
+        upper = math.floor(upper)  # no plan can be worth a fraction more than a whole number
+    upper = max(upper, objective)
+    optimal = upper <= objective
+    gap = 0.0 if optimal else (upper - objective) / max(1.0, abs(objective))
+    diagnose = CutOffDiagnosis(
+        scenario, network, from_step=from_step, lost_to="in a plan that brings out more"
+    )
+    entries = tuple(
+        entry if entry.evacuated else HouseholdPlan(entry.household, None, (), diagnose(h))
+        for h in scenario.households
+        for entry in (best_plan.by_household[h.id],)
+    )
+    plan = Plan(scenario.name, "exact", objective, upper, entries)
+    return ExactOutcome(plan, optimal, "optimal" if optimal else status, gap)
+
+
+@dataclass(frozen=True)
+class _Improvement:
+    plan: Plan | None
+    proven: bool  # the restricted MILP was solved to the end (or had nothing to search)
+    dual_bound: float
+    status: str
+
+
+def _improve(
+    scenario: Scenario,
+    network: StepNetwork,
+    from_step: int,
+    bound: Bound,
+    slack: float,
+    time_limit: float,
+) -> _Improvement:
+    """Search for a plan better than the fast one, over the arcs that could carry it."""
+    filters: dict[tuple[frozenset[int], float], ArcFilter] = {}
+    if bound.prices is not None:
+        for commodity in person_commodities(scenario, from_step):
+            crossing = crossing_profit(network, commodity, bound.prices)
+            present, home = backward_sweep(network, commodity, bound.prices, crossing)
+            reach, reach_home = forward_sweep(network, commodity, bound.prices, home)
+            filters[(frozenset(commodity.crossings), commodity.value)] = ArcFilter(
+                reach=reach,
+                reach_home=reach_home,
+                present=present,
+                home=home,
+                road_price=bound.prices.road,
+                crossing={c: crossing[i] for i, c in enumerate(commodity.crossings)},
+                slack=slack,
+            )
     groups: dict[tuple[frozenset[int], float, int], dict[tuple[int, int], list[str]]] = defaultdict(
         lambda: defaultdict(list)
     )
     for household in sorted(scenario.households, key=lambda h: h.id):
         allowed = cleared_crossings(scenario, household)
-        if allowed:
+        ready = max(scenario.ready_step(household), from_step)
+        if allowed and ready < network.horizon:
             origin = scenario.node_index(household.origin)
-            ready = max(scenario.ready_step(household), from_step)
             groups[(allowed, household.priority, household.size)][(origin, ready)].append(
                 household.id
             )
@@ -54,30 +145,29 @@ def plan_exact(scenario: Scenario, *, from_step: int = 0, time_limit: float = 60
                 value=priority * size,
                 crossings=allowed,
                 sources=tuple((o, r, len(ids)) for (o, r), ids in sources),
+                only_improving=filters.get((allowed, priority)),
             )
         )
-    entries: dict[str, HouseholdPlan] = {}
-    optimal, status, bound = True, "nobody can cross", 0.0
-    gap: float | None = 0.0
     model = time_expanded.build(network, tuple(commodities), integer=True) if commodities else None
-    if model is not None and model.columns:
-        solution = time_expanded.solve(model, time_limit=time_limit)
-        optimal, status, gap = solution.optimal, solution.status, solution.gap
-        bound = solution.dual_bound
-        for household_id, stops, crossing in _itineraries(
-            scenario, network, model, solution, members
-        ):
-            entries[household_id] = HouseholdPlan(household_id, crossing, stops)
-    diagnose = CutOffDiagnosis(
-        scenario, network, from_step=from_step, lost_to="in a plan that brings out more"
-    )
-    ordered = tuple(
-        entries.get(h.id) or HouseholdPlan(h.id, None, (), diagnose(h)) for h in scenario.households
-    )
-    by_id = scenario.household_by_id
-    objective = sum(by_id[e.household].value for e in ordered if e.evacuated)
-    plan = Plan(scenario.name, "exact", objective, max(bound, objective), ordered)
-    return ExactOutcome(plan, optimal, status, gap)
+    if model is None or not model.columns:
+        return _Improvement(None, True, 0.0, "nothing better can exist")
+    solution = time_expanded.solve(model, time_limit=time_limit)
+    if solution.status == "Infeasible":
+        return _Improvement(None, True, 0.0, "nothing better can exist")
+    plan = None
+    if solution.values.any():
+        entries = {
+            household_id: HouseholdPlan(household_id, crossing, stops)
+            for household_id, stops, crossing in _itineraries(
+                scenario, network, model, solution, members
+            )
+        }
+        ordered = tuple(
+            entries.get(h.id) or HouseholdPlan(h.id, None, ()) for h in scenario.households
+        )
+        value = sum(scenario.household_by_id[e.household].value for e in ordered if e.evacuated)
+        plan = Plan(scenario.name, "exact", value, None, ordered)
+    return _Improvement(plan, solution.optimal, solution.dual_bound, solution.status)
 
 
 def _itineraries(

@@ -36,6 +36,50 @@ _LATEST_NONE = -(2**62)
 
 
 @dataclass(frozen=True)
+class ArcFilter:
+    """Keeps only arcs an improving solution could use (reduced-cost fixing).
+
+    ``reach``/``reach_home`` hold, per (node, step), the best profit per person of getting
+    there less the best its origin could do; ``present``/``home`` the best profit from there
+    on; all under the same Lagrangian prices. An arc whose best use loses more than ``slack``
+    against the Lagrangian bound cannot be in any solution better than the incumbent.
+    """
+
+    reach: FloatArray
+    reach_home: FloatArray
+    present: FloatArray
+    home: FloatArray
+    road_price: FloatArray
+    crossing: dict[int, FloatArray]  # crossing node -> profit of crossing there per step
+    slack: float
+
+    def _keep(self, value: FloatArray) -> npt.NDArray[np.bool_]:
+        return value >= -self.slack - 1e-9
+
+    def wait(self, node: IntArray, time: IntArray, *, home: bool) -> npt.NDArray[np.bool_]:
+        if home:
+            return self._keep(self.reach_home[node, time] + self.home[node, time + 1])
+        return self._keep(self.reach[node, time] + self.present[node, time + 1])
+
+    def road(
+        self,
+        road: IntArray,
+        source: IntArray,
+        target: IntArray,
+        depart: IntArray,
+        arrive: IntArray,
+        *,
+        home: bool,
+    ) -> npt.NDArray[np.bool_]:
+        before = (self.reach_home if home else self.reach)[source, depart]
+        return self._keep(before - self.road_price[road, depart] + self.present[target, arrive])
+
+    def cross(self, node: int, time: IntArray, *, home: bool) -> npt.NDArray[np.bool_]:
+        before = (self.reach_home if home else self.reach)[node, time]
+        return self._keep(before + self.crossing[node][time])
+
+
+@dataclass(frozen=True)
 class Commodity:
     """Interchangeable flow: same clearances, same value per unit, same persons per unit."""
 
@@ -43,6 +87,7 @@ class Commodity:
     value: float  # objective per unit brought across
     crossings: frozenset[int]  # crossing nodes it may use (cleared, with windows)
     sources: tuple[tuple[int, int, int], ...]  # (origin node, ready step, units available)
+    only_improving: ArcFilter | None = None
 
 
 class Arc(IntEnum):
@@ -233,6 +278,9 @@ class _Builder:
         self._new_steps(grid.step_nodes(), grid.step_times(), home=False, k=k)
 
         wait_node, wait_time = grid.waits()
+        if commodity.only_improving is not None:
+            keep = commodity.only_improving.wait(wait_node, wait_time, home=False)
+            wait_node, wait_time = wait_node[keep], wait_time[keep]
         self._arcs(
             Arc.WAIT, k, grid.at(wait_node, wait_time), grid.at(wait_node, wait_time + 1), wait_time
         )
@@ -243,6 +291,11 @@ class _Builder:
         hi = np.where(grid.valid[u] & grid.valid[w], hi, lo - 1)
         roads = np.repeat(np.arange(len(u), dtype=np.int64), np.maximum(hi - lo + 1, 0))
         depart = _ranges(lo, hi - lo + 1)
+        if commodity.only_improving is not None:
+            keep = commodity.only_improving.road(
+                roads, u[roads], w[roads], depart, depart + travel[roads], home=False
+            )
+            roads, depart = roads[keep], depart[keep]
         self._arcs(
             Arc.ROAD,
             k,
@@ -255,6 +308,8 @@ class _Builder:
         for c in sorted(commodity.crossings):
             if grid.valid[c]:
                 steps = self._window_steps(c, int(earliest[c]), int(latest[c]))
+                if commodity.only_improving is not None:
+                    steps = steps[commodity.only_improving.cross(c, steps, home=False)]
                 self._cross(k, commodity, grid.at(np.full(len(steps), c), steps), steps)
 
         homes: dict[int, tuple[int, IntArray]] = {}
@@ -294,6 +349,15 @@ class _Builder:
                 & (arrive >= grid.earliest[w])
                 & (arrive <= grid.latest[w])
             )
+            if commodity.only_improving is not None:
+                keep[keep] = commodity.only_improving.road(
+                    np.full(int(keep.sum()), int(e)),
+                    np.full(int(keep.sum()), origin),
+                    np.full(int(keep.sum()), w),
+                    times[keep],
+                    times[keep] + travel,
+                    home=True,
+                )
             departs = times[keep]
             self._arcs(
                 Arc.ROAD,
@@ -305,6 +369,8 @@ class _Builder:
             )
         if origin in commodity.crossings:
             steps = self._window_steps(origin, first, int(grid.latest[origin]))
+            if commodity.only_improving is not None:
+                steps = steps[commodity.only_improving.cross(origin, steps, home=True)]
             self._cross(k, commodity, ids[steps - first], steps)
         return first, ids
 
