@@ -134,3 +134,37 @@ def test_every_command_has_help(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
     assert "Usage" in result.output
+
+
+def test_replanning_keeps_the_moves_made_and_verifies(random_folder: Path, tmp_path: Path) -> None:
+    first, again = tmp_path / "first.json", tmp_path / "again.json"
+    assert runner.invoke(app, ["plan", str(random_folder), "--out", str(first)]).exit_code == 0
+    result = runner.invoke(
+        app,
+        [
+            "plan",
+            str(random_folder),
+            "--fixed",
+            str(first),
+            "--from",
+            "2018-07-21T05:00:00+03:00",
+            "--out",
+            str(again),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(app, ["verify", str(random_folder), str(again)]).exit_code == 0
+    before = {h["id"]: h for h in json.loads(first.read_text(encoding="utf-8"))["households"]}
+    after = {h["id"]: h for h in json.loads(again.read_text(encoding="utf-8"))["households"]}
+    for household_id, old in before.items():
+        stops = old["itinerary"]
+        if old["crossing"] and stops[-1]["depart_step"] < 20:
+            assert after[household_id] == old  # crossed before re-planning: kept whole
+
+
+def test_replanning_needs_from(random_folder: Path, tmp_path: Path) -> None:
+    first = tmp_path / "first.json"
+    runner.invoke(app, ["plan", str(random_folder), "--out", str(first)])
+    result = runner.invoke(app, ["plan", str(random_folder), "--fixed", str(first)])
+    assert result.exit_code == 2
+    assert "--from" in result.output

@@ -22,6 +22,7 @@ from safepassage.formats.road_network import GEOJSON_SUFFIXES, read_geojson_road
 from safepassage.formats.scenario_folder import read_scenario, write_scenario
 from safepassage.model import Scenario
 from safepassage.planning import PLANNERS, PlanParams, prove_bound, solve
+from safepassage.planning.replanning import commitments
 from safepassage.services.demo import run_demo
 from safepassage.synthetic.network_scenario import network_scenario
 from safepassage.synthetic.random_scenario import random_scenario
@@ -110,6 +111,12 @@ def plan(
         float,
         typer.Option(min=1.0, help="Seconds for each optimisation (exact MILP, bound LP)."),
     ] = 120.0,
+    fixed: Annotated[
+        Path | None,
+        typer.Option(
+            help="Re-plan: keep the moves this earlier plan made before --from and plan the rest.",
+        ),
+    ] = None,
 ) -> None:
     """Plan the evacuation of a scenario and print a summary."""
     scenario = _load(scenario_folder)
@@ -127,10 +134,29 @@ def plan(
     from_step = (
         0 if from_ is None else max(0, scenario.grid.step_of(_parse_instant(from_, scenario)))
     )
-    params = PlanParams(from_step=from_step, time_limit=time_limit, with_bound=False)
+    committed = None
+    if fixed is not None:
+        if from_ is None or solver not in ("fast", "ccrp"):
+            raise _fail_on_input(
+                (
+                    Problem(
+                        "--fixed",
+                        None,
+                        None,
+                        "re-planning needs --from and the fast or ccrp solver",
+                    ),
+                )
+            )
+        try:
+            committed = commitments(scenario, read_plan(fixed), from_step, source=str(fixed))
+        except InputError as error:
+            raise _fail_on_input(error.problems) from None
+    params = PlanParams(
+        from_step=from_step, time_limit=time_limit, with_bound=False, committed=committed
+    )
     with _progress_bar(len(scenario.households), f"planning ({solver})") as advance:
         result = solve(scenario, solver=solver, params=params, progress=advance)
-    if bound or solver == "bound":
+    if (bound or solver == "bound") and committed is None:
         with errors.status("proving an upper bound (LP relaxation)"):
             result = prove_bound(result, params)
     if out is not None:

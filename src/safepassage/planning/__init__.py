@@ -16,6 +16,7 @@ from safepassage.model import HouseholdPlan, Plan, Scenario
 from safepassage.planning.bound import lp_bound
 from safepassage.planning.exact import plan_exact
 from safepassage.planning.greedy import Progress, plan_greedy
+from safepassage.planning.replanning import Commitments
 from safepassage.planning.result import Result
 
 
@@ -26,11 +27,15 @@ class PlanParams:
     ``from_step``: nobody moves before it (re-planning part-way through an operation).
     ``time_limit``: seconds for each HiGHS solve (the exact MILP, the bound LP).
     ``with_bound``: prove an upper bound for the plan (an LP; skip it on huge scenarios).
+    ``committed``: what a previous plan set in motion before ``from_step`` (re-planning).
+    No bound is proven then: households on their way are no longer where the LP supplies
+    them, so its optimum would bound nothing.
     """
 
     from_step: int = 0
     time_limit: float = 120.0
     with_bound: bool = True
+    committed: Commitments | None = None
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,11 @@ class Planner(Protocol):
 
 
 def _ccrp(scenario: Scenario, params: PlanParams, progress: Progress | None) -> Outcome:
-    return Outcome(plan_greedy(scenario, from_step=params.from_step, progress=progress))
+    return Outcome(
+        plan_greedy(
+            scenario, from_step=params.from_step, progress=progress, committed=params.committed
+        )
+    )
 
 
 def _exact(scenario: Scenario, params: PlanParams, progress: Progress | None) -> Outcome:
@@ -94,7 +103,7 @@ def solve(
         status=outcome.status,
         gap=outcome.gap,
     )
-    if params.with_bound or solver == "bound":
+    if (params.with_bound or solver == "bound") and params.committed is None:
         result = prove_bound(result, params)
     return result
 

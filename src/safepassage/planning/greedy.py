@@ -1,16 +1,20 @@
-"""The ``fast`` planner: households one by one, each on its earliest free route.
+"""The ``ccrp`` pass: households one by one, each on its earliest free route.
 
 Households are taken by priority and, among equals, by urgency (whose origin falls first), then
 by readiness; each takes the earliest crossing still free given everyone planned before it.
-Whoever cannot go keeps a reason a coordinator can act on.
+Whoever cannot go keeps a reason a coordinator can act on. When re-planning, what a previous
+plan set in motion goes first: it is already happening.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 from safepassage.model import Household, HouseholdPlan, Plan, Scenario, Stop
-from safepassage.planning.routing import Route, earliest_route, reserve
+from safepassage.planning.diagnosis import CutOffDiagnosis, cleared_crossings
+from safepassage.planning.replanning import Commitments, InTransit
+from safepassage.planning.routing import Route, earliest_route, earliest_route_from, reserve
 from safepassage.planning.step_network import Residuals, StepNetwork
 
 Progress = Callable[[int], None]
@@ -18,22 +22,28 @@ Progress = Callable[[int], None]
 
 
 def plan_greedy(
-    scenario: Scenario, *, from_step: int = 0, progress: Progress | None = None
+    scenario: Scenario,
+    *,
+    from_step: int = 0,
+    progress: Progress | None = None,
+    committed: Commitments | None = None,
 ) -> Plan:
     network = StepNetwork.compile(scenario)
     residuals = Residuals.full(network)
-    diagnose = _Diagnosis(scenario, network, from_step)
-    crossing_nodes = {c.node: scenario.node_index(c.node) for c in scenario.crossings if c.windows}
+    diagnose = CutOffDiagnosis(
+        scenario, network, from_step=from_step, lost_to="of higher priority or more urgency"
+    )
     entries: dict[str, HouseholdPlan] = {}
+    if committed is not None:
+        entries.update(_keep_commitments(scenario, network, residuals, committed))
+        if progress is not None:
+            progress(len(entries))
     failures = _Failures()
-    for household in sorted(scenario.households, key=lambda h: _order(scenario, network, h)):
+    waiting = [h for h in scenario.households if h.id not in entries]
+    for household in sorted(waiting, key=lambda h: _order(scenario, network, h)):
         origin = scenario.node_index(household.origin)
         ready = max(scenario.ready_step(household), from_step)
-        allowed = frozenset(
-            index
-            for node_id, index in crossing_nodes.items()
-            if household.is_cleared_for(scenario.crossing_by_node[node_id])
-        )
+        allowed = cleared_crossings(scenario, household)
         route = None
         if not failures.known_to_fail(origin, allowed, ready, household.size):
             route = earliest_route(
@@ -46,16 +56,69 @@ def plan_greedy(
             )
         if route is None:
             failures.add(origin, allowed, ready, household.size)
-            reason = diagnose(household, ready, allowed)
-            entries[household.id] = HouseholdPlan(household.id, None, (), reason)
+            entries[household.id] = HouseholdPlan(household.id, None, (), diagnose(household))
         else:
             reserve(network, residuals, route, household.size)
-            entries[household.id] = _household_plan(scenario, household, route)
+            entries[household.id] = _household_plan(scenario, household.id, route)
         if progress is not None:
             progress(1)
     ordered = tuple(entries[h.id] for h in scenario.households)
     objective = sum(scenario.household_by_id[e.household].value for e in ordered if e.evacuated)
-    return Plan(scenario.name, "fast", objective, None, ordered)
+    return Plan(scenario.name, "ccrp", objective, None, ordered)
+
+
+def _keep_commitments(
+    scenario: Scenario, network: StepNetwork, residuals: Residuals, committed: Commitments
+) -> dict[str, HouseholdPlan]:
+    """Reserve what households already across took; route those on their way onward."""
+    entries: dict[str, HouseholdPlan] = {}
+    index = scenario.node_index
+    road_of = {
+        (int(u), int(w)): e
+        for e, (u, w) in enumerate(zip(network.road_source, network.road_target, strict=True))
+    }
+    for entry in committed.crossed:
+        stops = tuple((index(s.node), s.arrive_step, s.depart_step or 0) for s in entry.itinerary)
+        moves = tuple((road_of[(a[0], b[0])], a[2]) for a, b in itertools.pairwise(stops))
+        reserve(
+            network, residuals, Route(stops, moves), scenario.household_by_id[entry.household].size
+        )
+        entries[entry.household] = entry
+    by_id = scenario.household_by_id
+    for moving in sorted(
+        committed.in_transit, key=lambda t: _order(scenario, network, by_id[t.household])
+    ):
+        household = by_id[moving.household]
+        route = earliest_route_from(
+            network,
+            residuals,
+            start=index(moving.node),
+            arrive=moving.arrive,
+            not_before=moving.not_before,
+            size=household.size,
+            crossings=cleared_crossings(scenario, household),
+            origin=index(household.origin),
+        )
+        if route is None:
+            entries[household.id] = HouseholdPlan(
+                household.id, None, (), _stranded(scenario, moving)
+            )
+            continue
+        reserve(network, residuals, route, household.size)
+        onward = _household_plan(scenario, household.id, route)
+        entries[household.id] = HouseholdPlan(
+            household.id, onward.crossing, (*moving.behind, *onward.itinerary)
+        )
+    return entries
+
+
+def _stranded(scenario: Scenario, moving: InTransit) -> str:
+    place = scenario.node_by_id[moving.node].name
+    return (
+        f"stranded: on its way, at {place} from {scenario.grid.describe(moving.arrive)}, and no "
+        "safe road from there reaches a cleared crossing while it is open; its earlier moves "
+        "are not in this plan, which can only list households that cross or stay home"
+    )
 
 
 def _order(
@@ -71,10 +134,10 @@ def _order(
     )
 
 
-def _household_plan(scenario: Scenario, household: Household, route: Route) -> HouseholdPlan:
+def _household_plan(scenario: Scenario, household_id: str, route: Route) -> HouseholdPlan:
     nodes = scenario.nodes
     stops = tuple(Stop(nodes[v].id, arrive, depart) for v, arrive, depart in route.stops)
-    return HouseholdPlan(household.id, nodes[route.crossing_node].id, stops)
+    return HouseholdPlan(household_id, nodes[route.crossing_node].id, stops)
 
 
 class _Failures:
@@ -93,58 +156,3 @@ class _Failures:
 
     def add(self, origin: int, allowed: frozenset[int], ready: int, size: int) -> None:
         self.seen.setdefault((origin, allowed), []).append((ready, size))
-
-
-class _Diagnosis:
-    """Why a household is cut off, told in a sentence whose first words name the cause.
-
-    Whether a household could get out with every place still free depends only on its origin,
-    readiness, size and clearances, which many households share, so answers are remembered.
-    """
-
-    def __init__(self, scenario: Scenario, network: StepNetwork, from_step: int) -> None:
-        self.scenario = scenario
-        self.network = network
-        self.from_step = from_step
-        self.untouched = Residuals.full(network)
-        self.alone: dict[tuple[int, int, int, frozenset[int]], bool] = {}
-
-    def __call__(self, household: Household, ready: int, allowed: frozenset[int]) -> str:
-        scenario, network = self.scenario, self.network
-        grid = scenario.grid
-        origin = scenario.node_index(household.origin)
-        town = scenario.nodes[origin].name
-        limit = int(network.node_limit[origin])
-        if ready >= limit:
-            if limit >= network.horizon:
-                return f"too late: not ready to leave {town} before the plan's horizon"
-            own_ready = scenario.ready_step(household)
-            if limit > own_ready:
-                when = f"planning starts at {grid.describe(self.from_step)}"
-            elif own_ready > 0:
-                when = "it was ready to leave"
-            else:
-                when = "the scenario starts"
-            return f"town fell: {town} fell at {grid.describe(limit)}, before {when}"
-        if not allowed:
-            return "not cleared: not cleared for any crossing that opens"
-        key = (origin, ready, household.size, allowed)
-        if key not in self.alone:
-            route = earliest_route(
-                network,
-                self.untouched,
-                origin=origin,
-                size=household.size,
-                ready=ready,
-                crossings=allowed,
-            )
-            self.alone[key] = route is not None
-        if not self.alone[key]:
-            return (
-                f"no route: no safe road from {town} reaches a cleared crossing while it is "
-                f"open and before {town} falls"
-            )
-        return (
-            "capacity taken: roads, shelters or crossing places on its routes went to "
-            "households of higher priority or more urgency"
-        )
