@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections import defaultdict
 
 import pytest
-from conftest import at, build, crossing
 
+from conftest import at, build, crossing
 from safepassage.model import Household, HouseholdPlan, NodeKind, Plan, Scenario, Stop
 from safepassage.planning import PlanParams, solve, time_expanded
 from safepassage.planning.bound import lp_bound
 from safepassage.planning.diagnosis import cleared_crossings
-from safepassage.planning.exact import plan_exact
+from safepassage.planning.exact import _improve, plan_exact
 from safepassage.planning.step_network import StepNetwork
 from safepassage.synthetic.random_scenario import random_scenario
 from safepassage.verifier import verify
@@ -26,7 +27,9 @@ def full_lp_optimum(scenario: Scenario) -> float:
     for h in scenario.households:
         allowed = cleared_crossings(scenario, h)
         if allowed:
-            supplies[(allowed, h.priority)][(scenario.node_index(h.origin), scenario.ready_step(h))] += h.size
+            supplies[(allowed, h.priority)][
+                (scenario.node_index(h.origin), scenario.ready_step(h))
+            ] += h.size
     commodities = tuple(
         time_expanded.Commodity(1, p, a, tuple((o, r, n) for (o, r), n in sorted(s.items())))
         for (a, p), s in supplies.items()
@@ -68,7 +71,13 @@ def brute_force_optimum(scenario: Scenario) -> float:
         mine = [HouseholdPlan(h.id, None, ())]
         ready = scenario.ready_step(h)
 
-        def extend(stops: list[Stop], node: str, arrive: int) -> None:
+        def extend(
+            stops: list[Stop],
+            node: str,
+            arrive: int,
+            h: Household = h,
+            mine: list[HouseholdPlan] = mine,
+        ) -> None:
             for depart in range(arrive, grid.horizon_steps):
                 here = [*stops, Stop(node, arrive, depart)]
                 if node in scenario.crossing_by_node:
@@ -76,7 +85,7 @@ def brute_force_optimum(scenario: Scenario) -> float:
                 for (source, target), road in scenario.roads_between.items():
                     nxt = depart + scenario.travel_steps(road)
                     if source == node and nxt < grid.horizon_steps:
-                        extend(here, target, nxt)
+                        extend(here, target, nxt, h, mine)
 
         extend([], h.origin, ready)
         options.append(mine)
@@ -97,12 +106,21 @@ TINY = [
         nodes=[("a", NodeKind.TOWN), ("x", NodeKind.CROSSING)],
         roads=[("a", "x", 15, 20)],
         crossings=[crossing("x", (1, 3, 8))],
-        households=[Household("h3", 3, "a"), Household("h4", 4, "a"), Household("h5", 5, "a", priority=0.5)],
+        households=[
+            Household("h3", 3, "a"),
+            Household("h4", 4, "a"),
+            Household("h5", 5, "a", priority=0.5),
+        ],
         horizon=4,
     ),
     # a town falling, a shelter of 4 at a junction, two crossings with clearance
     build(
-        nodes=[("a", NodeKind.TOWN), ("j", NodeKind.JUNCTION, 4), ("x", NodeKind.CROSSING), ("y", NodeKind.CROSSING)],
+        nodes=[
+            ("a", NodeKind.TOWN),
+            ("j", NodeKind.JUNCTION, 4),
+            ("x", NodeKind.CROSSING),
+            ("y", NodeKind.CROSSING),
+        ],
         roads=[("a", "j", 15, 40), ("j", "x", 15, 40), ("a", "y", 45, 40)],
         crossings=[crossing("x", (3, 5, 6), clearance=True), crossing("y", (2, 5, 10))],
         zones=[],
@@ -130,3 +148,14 @@ def test_exact_equals_brute_force_on_tiny_random_scenarios(seed: int) -> None:
     exact = plan_exact(scenario, time_limit=30)
     assert exact.optimal
     assert exact.plan.objective == pytest.approx(brute_force_optimum(scenario))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_reduced_cost_fixing_loses_no_better_plan(seed: int) -> None:
+    """The MILP over the arcs the prices allow finds what the MILP over every arc finds."""
+    scenario = random_scenario(seed, nodes=8, households=15, horizon_steps=40)
+    network = StepNetwork.compile(scenario)
+    bound = lp_bound(scenario, network)
+    everything = _improve(scenario, network, 0, dataclasses.replace(bound, prices=None), 1e9, 60)
+    best = everything.plan.objective if everything.plan else 0.0
+    assert plan_exact(scenario, time_limit=60).plan.objective == pytest.approx(best)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 from conftest import at, build, crossing
-
 from safepassage.model import Household, NodeKind, Scenario, Window
 from safepassage.planning import PlanParams, solve
 from safepassage.planning.replanning import commitments
@@ -16,7 +15,12 @@ from safepassage.verifier import verify
 def corridor() -> Scenario:
     """a -> j -> x (crossing) and a -> j -> y (another crossing); 2 steps a leg."""
     return build(
-        nodes=[("a", NodeKind.TOWN), ("j", NodeKind.JUNCTION), ("x", NodeKind.CROSSING), ("y", NodeKind.CROSSING)],
+        nodes=[
+            ("a", NodeKind.TOWN),
+            ("j", NodeKind.JUNCTION),
+            ("x", NodeKind.CROSSING),
+            ("y", NodeKind.CROSSING),
+        ],
         roads=[("a", "j", 30, 400), ("j", "x", 30, 400), ("j", "y", 60, 400)],
         crossings=[crossing("x", (0, 30, 100)), crossing("y", (0, 30, 100))],
         households=[Household("early", 3, "a"), Household("late", 2, "a", ready_from=at(6))],
@@ -66,7 +70,9 @@ def test_replanning_random_scenarios_keeps_moves_and_verifies() -> None:
         scenario = random_scenario(seed, nodes=12, households=30, horizon_steps=96)
         first = solve(scenario, params=PlanParams(with_bound=False)).plan
         kept = commitments(scenario, first, 20, source="first.json")
-        again = solve(scenario, params=PlanParams(from_step=20, with_bound=False, committed=kept)).plan
+        again = solve(
+            scenario, params=PlanParams(from_step=20, with_bound=False, committed=kept)
+        ).plan
         assert verify(scenario, again).is_valid(), seed
         for moving in kept.in_transit:
             entry = again.by_household[moving.household]

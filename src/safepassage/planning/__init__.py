@@ -16,6 +16,7 @@ from safepassage.model import HouseholdPlan, Plan, Scenario
 from safepassage.planning.bound import lp_bound
 from safepassage.planning.exact import plan_exact
 from safepassage.planning.greedy import Progress, plan_greedy
+from safepassage.planning.improve import plan_fast
 from safepassage.planning.replanning import Commitments
 from safepassage.planning.result import Result
 
@@ -71,8 +72,16 @@ def _bound_only(scenario: Scenario, params: PlanParams, progress: Progress | Non
     return Outcome(Plan(scenario.name, "bound", 0.0, None, entries))
 
 
+def _fast(scenario: Scenario, params: PlanParams, progress: Progress | None) -> Outcome:
+    return Outcome(
+        plan_fast(
+            scenario, from_step=params.from_step, progress=progress, committed=params.committed
+        )
+    )
+
+
 PLANNERS: Mapping[str, Planner] = {
-    "fast": _ccrp,
+    "fast": _fast,
     "ccrp": _ccrp,
     "exact": _exact,
     "bound": _bound_only,

@@ -371,6 +371,7 @@ def forward_sweep(
         loss = -max(0.0, float(home[origin, ready]))
         reach_home[origin, ready] = max(reach_home[origin, ready], loss)
     u, w, travel = net.road_source, net.road_target, net.road_travel
+    unsheltered = net.shelter < 0
     for t in range(horizon):
         alive = t < net.node_limit
         if t:
@@ -386,4 +387,7 @@ def forward_sweep(
             np.maximum.at(arriving, w[roads], value)
         before = reach[:, t - 1] if t else np.full(nodes, -np.inf)
         reach[:, t] = np.where(alive, np.maximum(arriving, before) - prices.shelter[:, t], -np.inf)
+        # where no shelter counts, being home and being there are one state (the MILP supplies
+        # such origins at the node itself)
+        reach[unsheltered, t] = np.maximum(reach[unsheltered, t], reach_home[unsheltered, t])
     return reach, reach_home

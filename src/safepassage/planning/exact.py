@@ -33,7 +33,7 @@ from safepassage.planning.bound import (
     person_commodities,
 )
 from safepassage.planning.diagnosis import CutOffDiagnosis, cleared_crossings
-from safepassage.planning.greedy import plan_greedy
+from safepassage.planning.improve import plan_fast
 from safepassage.planning.step_network import StepNetwork
 from safepassage.planning.time_expanded import Arc, ArcFilter
 
@@ -52,7 +52,7 @@ class ExactOutcome:
 def plan_exact(scenario: Scenario, *, from_step: int = 0, time_limit: float = 60.0) -> ExactOutcome:
     began = time.perf_counter()
     network = StepNetwork.compile(scenario)
-    start = plan_greedy(scenario, from_step=from_step)
+    start = plan_fast(scenario, from_step=from_step)
     bound = lp_bound(
         scenario, network, from_step=from_step, time_limit=time_limit, objective=start.objective
     )

@@ -14,7 +14,13 @@ from collections.abc import Callable
 from safepassage.model import Household, HouseholdPlan, Plan, Scenario, Stop
 from safepassage.planning.diagnosis import CutOffDiagnosis, cleared_crossings
 from safepassage.planning.replanning import Commitments, InTransit
-from safepassage.planning.routing import Route, earliest_route, earliest_route_from, reserve
+from safepassage.planning.routing import (
+    Route,
+    earliest_route,
+    earliest_route_from,
+    release,
+    reserve,
+)
 from safepassage.planning.step_network import Residuals, StepNetwork
 
 Progress = Callable[[int], None]
@@ -28,43 +34,94 @@ def plan_greedy(
     progress: Progress | None = None,
     committed: Commitments | None = None,
 ) -> Plan:
+    return greedy_pass(scenario, from_step=from_step, progress=progress, committed=committed).plan()
+
+
+class GreedyPass:
+    """The state a pass leaves: residual capacities and each household's reserved route.
+
+    :mod:`.improve` carries on from it (rip-up and re-route), so it is kept, not just the plan.
+    """
+
+    def __init__(self, scenario: Scenario, network: StepNetwork, from_step: int) -> None:
+        self.scenario = scenario
+        self.network = network
+        self.from_step = from_step
+        self.residuals = Residuals.full(network)
+        self.entries: dict[str, HouseholdPlan] = {}
+        self.routes: dict[str, Route] = {}  # households placed by the pass (not committed ones)
+        self.diagnose = CutOffDiagnosis(
+            scenario, network, from_step=from_step, lost_to="of higher priority or more urgency"
+        )
+
+    def ready(self, household: Household) -> int:
+        return max(self.scenario.ready_step(household), self.from_step)
+
+    def route(self, household: Household) -> Route | None:
+        return earliest_route(
+            self.network,
+            self.residuals,
+            origin=self.scenario.node_index(household.origin),
+            size=household.size,
+            ready=self.ready(household),
+            crossings=cleared_crossings(self.scenario, household),
+        )
+
+    def place(self, household: Household, route: Route) -> None:
+        reserve(self.network, self.residuals, route, household.size)
+        self.routes[household.id] = route
+        self.entries[household.id] = _household_plan(self.scenario, household.id, route)
+
+    def remove(self, household: Household) -> Route:
+        route = self.routes.pop(household.id)
+        release(self.network, self.residuals, route, household.size)
+        self.entries[household.id] = HouseholdPlan(household.id, None, ())
+        return route
+
+    def plan(self) -> Plan:
+        scenario = self.scenario
+        ordered = tuple(
+            entry
+            if entry.evacuated or entry.reason
+            else HouseholdPlan(
+                entry.household, None, (), self.diagnose(scenario.household_by_id[entry.household])
+            )
+            for entry in (self.entries[h.id] for h in scenario.households)
+        )
+        objective = sum(scenario.household_by_id[e.household].value for e in ordered if e.evacuated)
+        return Plan(scenario.name, "ccrp", objective, None, ordered)
+
+
+def greedy_pass(
+    scenario: Scenario,
+    *,
+    from_step: int = 0,
+    progress: Progress | None = None,
+    committed: Commitments | None = None,
+) -> GreedyPass:
     network = StepNetwork.compile(scenario)
-    residuals = Residuals.full(network)
-    diagnose = CutOffDiagnosis(
-        scenario, network, from_step=from_step, lost_to="of higher priority or more urgency"
-    )
-    entries: dict[str, HouseholdPlan] = {}
+    state = GreedyPass(scenario, network, from_step)
     if committed is not None:
-        entries.update(_keep_commitments(scenario, network, residuals, committed))
+        state.entries.update(_keep_commitments(scenario, network, state.residuals, committed))
         if progress is not None:
-            progress(len(entries))
+            progress(len(state.entries))
     failures = _Failures()
-    waiting = [h for h in scenario.households if h.id not in entries]
+    waiting = [h for h in scenario.households if h.id not in state.entries]
     for household in sorted(waiting, key=lambda h: _order(scenario, network, h)):
         origin = scenario.node_index(household.origin)
-        ready = max(scenario.ready_step(household), from_step)
+        ready = state.ready(household)
         allowed = cleared_crossings(scenario, household)
         route = None
         if not failures.known_to_fail(origin, allowed, ready, household.size):
-            route = earliest_route(
-                network,
-                residuals,
-                origin=origin,
-                size=household.size,
-                ready=ready,
-                crossings=allowed,
-            )
+            route = state.route(household)
         if route is None:
             failures.add(origin, allowed, ready, household.size)
-            entries[household.id] = HouseholdPlan(household.id, None, (), diagnose(household))
+            state.entries[household.id] = HouseholdPlan(household.id, None, ())
         else:
-            reserve(network, residuals, route, household.size)
-            entries[household.id] = _household_plan(scenario, household.id, route)
+            state.place(household, route)
         if progress is not None:
             progress(1)
-    ordered = tuple(entries[h.id] for h in scenario.households)
-    objective = sum(scenario.household_by_id[e.household].value for e in ordered if e.evacuated)
-    return Plan(scenario.name, "ccrp", objective, None, ordered)
+    return state
 
 
 def _keep_commitments(

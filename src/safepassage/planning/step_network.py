@@ -2,14 +2,17 @@
 
 Planners work on integers indexed by node, road and step; the scenario's dictionaries are
 read once here. Residual capacities live in NumPy arrays so that a planner touching a road at
-one step costs O(1) and a scan over steps is a vector operation.
+one step costs O(1), and searches over them run as compiled loops (:func:`compiled`).
 """
 
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
@@ -20,13 +23,29 @@ IntArray = npt.NDArray[np.int64]
 UNREACHABLE = 2**62
 """Static distance of a node from which a crossing cannot be reached at all."""
 
+_Function = TypeVar("_Function", bound=Callable[..., Any])
 
-@dataclass(frozen=True)
+
+def compiled(function: _Function) -> _Function:
+    """Compile ``function`` to machine code with numba on its first call, cached on disk.
+
+    Searches visit millions of labels on a metropolitan network, far too many for the
+    interpreter. Compiling lazily keeps imports fast; the disk cache spares later processes the
+    seconds numba takes. The body stays plain Python over NumPy arrays, so it keeps its types
+    for mypy and runs uncompiled under ``NUMBA_DISABLE_JIT=1`` for debugging.
+    """
+    return cast(_Function, numba.njit(cache=True)(function))
+
+
+@dataclass(frozen=True, eq=False)
 class StepNetwork:
     """Static, step-valued facts of a scenario, indexed by integers.
 
     ``node_limit[v]`` and ``road_limit[e]`` are the first step at which the node or road may
     no longer be occupied: the step it falls, or the horizon, whichever comes first.
+
+    Compared and hashed by identity (arrays have no equality worth asking for), so that
+    searches can keep per-network buffers keyed by it.
     """
 
     scenario: Scenario
@@ -45,6 +64,8 @@ class StepNetwork:
     window_close: IntArray
     window_capacity: IntArray
     windows_at: tuple[tuple[int, ...], ...]  # window indices per node (empty if not a crossing)
+    window_start: IntArray  # CSR of windows_at: windows_at[v] == window_ids[window_start[v]:...]
+    window_ids: IntArray
     _steps_to: dict[int, IntArray] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -83,6 +104,9 @@ class StepNetwork:
                 windows_at[v].append(len(window_rows))
                 window_rows.append((v, open_step, close_step, window.capacity))
         window_array = np.array(window_rows, dtype=np.int64).reshape(-1, 4)
+        window_start = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum([len(w) for w in windows_at], out=window_start[1:])
+        window_ids = np.array([w for at_node in windows_at for w in at_node], dtype=np.int64)
         return cls(
             scenario=scenario,
             horizon=horizon,
@@ -100,6 +124,8 @@ class StepNetwork:
             window_close=window_array[:, 2].copy(),
             window_capacity=window_array[:, 3].copy(),
             windows_at=tuple(tuple(w) for w in windows_at),
+            window_start=window_start,
+            window_ids=window_ids,
         )
 
     def steps_to(self, target: int) -> IntArray:
@@ -113,27 +139,38 @@ class StepNetwork:
             return cached
         usable = self.road_limit > self.road_travel - 1
         order = np.argsort(self.road_target, kind="stable")
-        order = order[usable[order]]
-        starts = np.searchsorted(self.road_target[order], np.arange(len(self.node_limit) + 1))
-        distance = np.full(len(self.node_limit), UNREACHABLE, dtype=np.int64)
-        distance[target] = 0
-        heap = [(0, target)]
-        sources, travels = self.road_source.tolist(), self.road_travel.tolist()
-        incoming, bounds = order.tolist(), starts.tolist()
-        settled = distance.tolist()
-        while heap:
-            d, v = heapq.heappop(heap)
-            if d > settled[v]:
-                continue
-            for e in incoming[bounds[v] : bounds[v + 1]]:
-                u = sources[e]
-                candidate = d + travels[e]
-                if candidate < settled[u]:
-                    settled[u] = candidate
-                    heapq.heappush(heap, (candidate, u))
-        distance[:] = settled
+        incoming = order[usable[order]]
+        starts = np.searchsorted(self.road_target[incoming], np.arange(len(self.node_limit) + 1))
+        distance = _fewest_steps(
+            target, starts.astype(np.int64), incoming, self.road_source, self.road_travel
+        )
         self._steps_to[target] = distance
         return distance
+
+
+@compiled
+def _fewest_steps(
+    target: int,
+    in_start: IntArray,
+    in_roads: IntArray,
+    road_source: IntArray,
+    road_travel: IntArray,
+) -> IntArray:
+    """Dijkstra from ``target`` over roads reversed: ``in_roads[in_start[v]:in_start[v+1]]``."""
+    distance = np.full(len(in_start) - 1, UNREACHABLE, dtype=np.int64)
+    distance[target] = 0
+    heap = [(0, target)]
+    while len(heap) > 0:
+        d, v = heapq.heappop(heap)
+        if d > distance[v]:
+            continue
+        for e in in_roads[in_start[v] : in_start[v + 1]]:
+            u = road_source[e]
+            candidate = d + road_travel[e]
+            if candidate < distance[u]:
+                distance[u] = candidate
+                heapq.heappush(heap, (candidate, u))
+    return distance
 
 
 @dataclass
@@ -142,12 +179,24 @@ class Residuals:
 
     Only nodes with a shelter limit get a row in ``shelter``; ``shelter_row[v]`` is -1 for the
     others, so unlimited nodes cost no memory.
+
+    ``road_low[e]`` and ``shelter_low[row]`` are at most the least capacity free in their row,
+    so that a search sees at a glance that a household fits on a road or in a shelter at every
+    step, without reading the row (most roads are never full). They are derived here from the
+    arrays; afterwards change the arrays only through ``routing.reserve`` and
+    ``routing.release``, which keep them so.
     """
 
     road: IntArray  # (roads, horizon)
     shelter_row: IntArray
     shelter: IntArray  # (sheltered nodes, horizon)
     window: IntArray
+    road_low: IntArray = field(init=False, repr=False)
+    shelter_low: IntArray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.road_low = self.road.min(axis=1, initial=UNREACHABLE)
+        self.shelter_low = self.shelter.min(axis=1, initial=UNREACHABLE)
 
     @classmethod
     def full(cls, network: StepNetwork) -> Residuals:

@@ -1,0 +1,147 @@
+"""The ``fast`` planner: the ccrp pass, then rip-up and re-route.
+
+A single pass gives each household the earliest route still free, so a household planned early
+may take the last places a more valuable one needed later (a family of eight in the seats two
+families of five could have shared, a low-priority household on the only road out of a town
+about to fall). After the pass, each household left behind although it could have gone alone
+is tried again: the planned households that hold places on its route (of lower value, together
+worth less than it) are lifted, it is routed, and they are put back wherever they still fit.
+The swap is kept only if the plan is worth more; otherwise everything goes back as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+from safepassage.model import Household, Plan, Scenario
+from safepassage.planning.diagnosis import cleared_crossings
+from safepassage.planning.greedy import GreedyPass, Progress, greedy_pass
+from safepassage.planning.replanning import Commitments
+from safepassage.planning.routing import Route, earliest_route
+from safepassage.planning.step_network import Residuals
+
+MOST_LIFTED = 12
+"""Largest number of households lifted to fit one: the search stays local and quick."""
+
+
+def plan_fast(
+    scenario: Scenario,
+    *,
+    from_step: int = 0,
+    progress: Progress | None = None,
+    committed: Commitments | None = None,
+    time_budget: float = 30.0,
+) -> Plan:
+    state = greedy_pass(scenario, from_step=from_step, progress=progress, committed=committed)
+    _rip_up_and_reroute(state, time.perf_counter() + time_budget)
+    plan = state.plan()
+    return Plan(plan.scenario, "fast", plan.objective, None, plan.households)
+
+
+def _rip_up_and_reroute(state: GreedyPass, deadline: float) -> None:
+    scenario, network = state.scenario, state.network
+    by_id = scenario.household_by_id
+    untouched = Residuals.full(network)
+    left = sorted(
+        (
+            h
+            for h in scenario.households
+            if not state.entries[h.id].evacuated and not state.entries[h.id].reason
+        ),
+        key=lambda h: -h.value,
+    )
+    alone: dict[tuple[int, int, int, frozenset[int]], Route | None] = {}
+    for household in left:
+        if time.perf_counter() > deadline:
+            return
+        route = _route_alone(state, untouched, household, alone)
+        if route is None:
+            continue
+        holders = _holders(state, route)
+        lifted = sorted(
+            (by_id[h] for h in holders if by_id[h].value < household.value),
+            key=lambda h: h.value,
+        )[:MOST_LIFTED]
+        if lifted:
+            _try_swap(state, household, lifted)
+
+
+def _route_alone(
+    state: GreedyPass,
+    untouched: Residuals,
+    household: Household,
+    memo: dict[tuple[int, int, int, frozenset[int]], Route | None],
+) -> Route | None:
+    scenario = state.scenario
+    allowed = cleared_crossings(scenario, household)
+    key = (scenario.node_index(household.origin), state.ready(household), household.size, allowed)
+    if key not in memo:
+        memo[key] = earliest_route(
+            state.network,
+            untouched,
+            origin=key[0],
+            size=household.size,
+            ready=key[1],
+            crossings=allowed,
+        )
+    return memo[key]
+
+
+def _holders(state: GreedyPass, wanted: Route) -> set[str]:
+    """Households whose routes take places on ``wanted``: same road and step, same window,
+    or at the same sheltered node at overlapping steps."""
+    network = state.network
+    roads = set(wanted.moves)
+    windows = {
+        w
+        for w in network.windows_at[wanted.crossing_node]
+        if network.window_open[w] <= wanted.crossing_step < network.window_close[w]
+    }
+    sheltered = defaultdict(list)
+    for node, arrive, depart in wanted.stops[1:]:
+        if network.shelter[node] >= 0:
+            sheltered[node].append((arrive, depart))
+    holders = set()
+    for household_id, route in state.routes.items():
+        if roads.intersection(route.moves):
+            holders.add(household_id)
+            continue
+        if windows and any(
+            network.window_open[w] <= route.crossing_step < network.window_close[w]
+            for w in network.windows_at[route.crossing_node]
+            if w in windows
+        ):
+            holders.add(household_id)
+            continue
+        for node, arrive, depart in route.stops[1:]:
+            if any(a <= depart and arrive <= d for a, d in sheltered.get(node, ())):
+                holders.add(household_id)
+                break
+    return holders
+
+
+def _try_swap(state: GreedyPass, household: Household, lifted: list[Household]) -> bool:
+    """Lift ``lifted``, place ``household``, put back what fits; keep it only if worth more."""
+    before = {h.id: state.remove(h) for h in lifted}
+    route = state.route(household)
+    if route is None:
+        for h in lifted:
+            state.place(h, before[h.id])
+        return False
+    state.place(household, route)
+    back = []
+    for h in sorted(lifted, key=lambda h: -h.value):
+        again = state.route(h)
+        if again is not None:
+            state.place(h, again)
+            back.append(h)
+    gain = household.value - sum(h.value for h in lifted if h not in back)
+    if gain > 1e-9:
+        return True
+    for h in back:
+        state.remove(h)
+    state.remove(household)
+    for h in lifted:
+        state.place(h, before[h.id])
+    return False
