@@ -156,6 +156,10 @@ class Scenario:
         return node_id in self._node_index
 
     @cached_property
+    def node_ids(self) -> tuple[str, ...]:
+        return tuple(node.id for node in self.nodes)
+
+    @cached_property
     def node_by_id(self) -> Mapping[str, Node]:
         return {node.id: node for node in self.nodes}
 

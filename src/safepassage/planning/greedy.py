@@ -192,9 +192,9 @@ def _order(
 
 
 def _household_plan(scenario: Scenario, household_id: str, route: Route) -> HouseholdPlan:
-    nodes = scenario.nodes
-    stops = tuple(Stop(nodes[v].id, arrive, depart) for v, arrive, depart in route.stops)
-    return HouseholdPlan(household_id, nodes[route.crossing_node].id, stops)
+    ids = scenario.node_ids
+    stops = tuple(Stop(ids[v], arrive, depart) for v, arrive, depart in route.stops)
+    return HouseholdPlan(household_id, ids[route.crossing_node], stops)
 
 
 class _Failures:

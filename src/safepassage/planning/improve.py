@@ -21,6 +21,11 @@ from safepassage.planning.replanning import Commitments
 from safepassage.planning.routing import Route, earliest_route
 from safepassage.planning.step_network import Residuals
 
+REPAIR_SHARE, MIN_REPAIR_SECONDS = 0.1, 2.0
+"""Rip-up time allowed, as a share of the pass (at least a couple of seconds): fast stays fast.
+
+Most of what rip-up gains it gains early, on the most valuable households left behind."""
+
 MOST_LIFTED = 12
 """Largest number of households lifted to fit one: the search stays local and quick."""
 
@@ -31,10 +36,11 @@ def plan_fast(
     from_step: int = 0,
     progress: Progress | None = None,
     committed: Commitments | None = None,
-    time_budget: float = 30.0,
 ) -> Plan:
+    began = time.perf_counter()
     state = greedy_pass(scenario, from_step=from_step, progress=progress, committed=committed)
-    _rip_up_and_reroute(state, time.perf_counter() + time_budget)
+    spent = time.perf_counter() - began
+    _rip_up_and_reroute(state, time.perf_counter() + max(MIN_REPAIR_SECONDS, REPAIR_SHARE * spent))
     plan = state.plan()
     return Plan(plan.scenario, "fast", plan.objective, None, plan.households)
 
