@@ -164,6 +164,21 @@ class _FolderReader:
     def _report(self, file: str, row: int | None, column: str | None, message: str) -> None:
         self.problems.append(Problem(file, row, column, message))
 
+    def _unique_id(
+        self, file: str, what: str, value: str | None, row: int, first_rows: dict[str, int]
+    ) -> None:
+        if value is None:
+            return
+        first_row = first_rows.setdefault(value, row)
+        if first_row != row:
+            self._report(
+                file,
+                row,
+                "id",
+                f"duplicate {what} id '{value}' (rows {first_row} and {row}): "
+                f"give each {what} its own id",
+            )
+
     def _checked(
         self, file: str, row: int | None, column: str, parse: Callable[[str], _T], text: str
     ) -> _T | None:
@@ -323,16 +338,7 @@ class _FolderReader:
                 continue
             problems_before = len(self.problems)
             node_id = self._cell(table, row, cells, "id", str)
-            if node_id is not None:
-                first_row = first_rows.setdefault(node_id, row)
-                if first_row != row:
-                    self._report(
-                        NODES_FILE,
-                        row,
-                        "id",
-                        f"duplicate node id '{node_id}' (rows {first_row} and {row}): "
-                        "give each node its own id",
-                    )
+            self._unique_id(NODES_FILE, "node", node_id, row, first_rows)
             name_index = table.columns.get("name")
             name = None if name_index is None else cells[name_index]
             lat = self._cell(table, row, cells, "lat", partial(_parse_coordinate, limit=90))
@@ -436,16 +442,7 @@ class _FolderReader:
                 continue
             problems_before = len(self.problems)
             household_id = self._cell(table, row, cells, "id", str)
-            if household_id is not None:
-                first_row = first_rows.setdefault(household_id, row)
-                if first_row != row:
-                    self._report(
-                        HOUSEHOLDS_FILE,
-                        row,
-                        "id",
-                        f"duplicate household id '{household_id}' (rows {first_row} and {row}): "
-                        "give each household its own id",
-                    )
+            self._unique_id(HOUSEHOLDS_FILE, "household", household_id, row, first_rows)
             size = self._cell(table, row, cells, "size", _parse_positive_integer)
             origin = self._node_cell(table, row, cells, "origin", node_ids)
             ready_from = self._optional_cell(table, row, cells, "ready_from", parse_instant, None)
