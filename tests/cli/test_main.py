@@ -168,3 +168,19 @@ def test_replanning_needs_from(random_folder: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["plan", str(random_folder), "--fixed", str(first)])
     assert result.exit_code == 2
     assert "--from" in result.output
+
+
+@pytest.mark.parametrize("solver", ["ccrp", "exact", "bound"])
+def test_every_solver_plans_verifies_and_shows_its_bound(
+    random_folder: Path, tmp_path: Path, solver: str
+) -> None:
+    plan_file = tmp_path / f"{solver}.json"
+    result = runner.invoke(
+        app, ["plan", str(random_folder), "--solver", solver, "--out", str(plan_file)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "objective / bound" in result.output
+    data = json.loads(plan_file.read_text(encoding="utf-8"))
+    assert data["solver"] == solver
+    assert data["bound"] >= data["objective"]
+    assert runner.invoke(app, ["verify", str(random_folder), str(plan_file)]).exit_code == 0

@@ -120,11 +120,13 @@ def solve(
 def prove_bound(result: Result, params: PlanParams) -> Result:
     """Attach the proven upper bound to a plan (the tighter one, if the plan had its own)."""
     plan = result.plan
+    # a feasible objective lets the bound stop as soon as it meets it (both are then optimal);
+    # the bound solver has no plan of its own, so a fast one provides it
+    reached = plan.objective
+    if plan.solver == "bound":
+        reached = plan_fast(result.scenario, from_step=params.from_step).objective
     bound = lp_bound(
-        result.scenario,
-        from_step=params.from_step,
-        time_limit=params.time_limit,
-        objective=plan.objective if plan.solver != "bound" else None,
+        result.scenario, from_step=params.from_step, time_limit=params.time_limit, objective=reached
     )
     value = bound.value if plan.bound is None else min(bound.value, plan.bound)
     return dataclasses.replace(

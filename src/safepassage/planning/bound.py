@@ -115,7 +115,7 @@ def lp_bound(
     )
     proven_by = "LP relaxation" if converged else "Lagrangian bound (stopped early)"
     if objective is not None and objective >= best - _ABSOLUTE_MARGIN:
-        proven_by = "LP relaxation (reached by the plan)"
+        proven_by = "LP relaxation (reached by a plan)"
     value = best * (1 + _RELATIVE_MARGIN) + _ABSOLUTE_MARGIN
     return Bound(
         value,
