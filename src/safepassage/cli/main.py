@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from safepassage.cli import registry as registry_cli
 from safepassage.cli import render
 from safepassage.formats.plan_json import read_plan, write_plan
 from safepassage.formats.problems import InputError, Problem
@@ -39,6 +40,11 @@ generate_app = typer.Typer(
     help="Write scenario folders (synthetic people only).", no_args_is_help=True
 )
 app.add_typer(generate_app, name="generate")
+app.add_typer(registry_cli.db_app, name="db")
+app.add_typer(registry_cli.keys_app, name="keys")
+app.add_typer(registry_cli.audit_app, name="audit")
+app.add_typer(registry_cli.status_app, name="status")
+app.add_typer(registry_cli.commands)
 
 console = Console()
 errors = Console(stderr=True)

@@ -1,0 +1,104 @@
+"""What every registry command shares: where the database and the keys are, who is acting.
+
+A command opens one unit of work with :func:`registry_session`; it commits when the command
+succeeds and rolls back when it fails, so a refused change or a crash leaves nothing half done.
+Failures a user can fix (no database, schema behind, no keys) exit 2 with what to do.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from safepassage.protection.keys import KeyRing, KeyRingUnavailable, load_key_ring
+from safepassage.services.registry import Operator
+from safepassage.store.database import Database, DatabaseUnavailable, data_folder, open_database
+from safepassage.store.schema import current_revision, head_revision
+
+errors = Console(stderr=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="SQLite file or PostgreSQL URL (default: $SAFEPASSAGE_DB, else registry.db in "
+        "the data folder, $SAFEPASSAGE_HOME or ~/.local/share/safepassage).",
+        show_default=False,
+    ),
+]
+KeyFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--key-file",
+        help="Key ring file (default: $SAFEPASSAGE_KEY_FILE, $SAFEPASSAGE_KEYS, else "
+        "keyring.json in the data folder). Keep it apart from the database and its backups.",
+        show_default=False,
+    ),
+]
+ActorOption = Annotated[
+    str | None,
+    typer.Option("--actor", help="Who is acting, for the audit log (default: your login)."),
+]
+
+
+def fail(message: str) -> typer.Exit:
+    errors.print(f"[red]error:[/red] {message}")
+    return typer.Exit(2)
+
+
+def default_key_file() -> Path:
+    return data_folder() / "keyring.json"
+
+
+def key_ring(key_file: Path | None) -> KeyRing:
+    try:
+        return load_key_ring(key_file)
+    except KeyRingUnavailable as missing:
+        fallback = default_key_file()
+        if key_file is None and fallback.is_file():
+            try:
+                return load_key_ring(fallback)
+            except KeyRingUnavailable as broken:
+                raise fail(str(broken)) from None
+        raise fail(str(missing)) from None
+
+
+def database(location: str | None) -> Database:
+    try:
+        return open_database(location)
+    except DatabaseUnavailable as error:
+        raise fail(str(error)) from None
+
+
+def check_schema(db: Database) -> None:
+    try:
+        current = current_revision(db)
+    except (OperationalError, DatabaseUnavailable) as error:
+        raise fail(f"cannot open {db.name}: {type(error).__name__}") from None
+    if current != head_revision():
+        raise fail(
+            f"the registry at {db.name} is at schema {current or 'none'}, this SafePassage "
+            f"needs {head_revision()}: run `safepassage db upgrade`"
+        )
+
+
+@contextmanager
+def registry_session(
+    location: str | None, key_file: Path | None, actor: str | None
+) -> Iterator[tuple[Session, Operator]]:
+    db = database(location)
+    try:
+        check_schema(db)
+        operator = Operator.with_ring(actor or getpass.getuser(), key_ring(key_file))
+        with db.session() as session:
+            yield session, operator
+    finally:
+        db.dispose()

@@ -1,0 +1,105 @@
+"""Appending to and checking the audit chain stored in ``audit_log`` and ``audit_head``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from safepassage.protection.audit_chain import (
+    GENESIS,
+    AuditEntry,
+    ChainReport,
+    entry_mac,
+    head_mac,
+    verify_chain,
+)
+from safepassage.protection.keys import KeyRing, Purpose
+from safepassage.store.tables import AuditHeadRow, AuditRow
+
+HEAD_ID = 1
+
+
+def record(
+    session: Session,
+    ring: KeyRing,
+    *,
+    actor: str,
+    action: str,
+    subject: str,
+    detail: dict[str, Any] | None = None,
+) -> int:
+    """Append one entry in the caller's transaction, so the entry and the change it records
+    commit or vanish together. ``subject`` and ``detail`` must hold ids and counts only.
+
+    The head row is locked first (``FOR UPDATE`` on PostgreSQL; SQLite has one writer at a
+    time anyway), so concurrent writers take turns and the chain never forks.
+    """
+    head = session.execute(
+        select(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID).with_for_update()
+    ).scalar_one_or_none()
+    seq = (head.seq if head else 0) + 1
+    prev_mac = head.mac if head else GENESIS
+    key = ring.derive(Purpose.AUDIT)
+    at = datetime.now(UTC).isoformat(timespec="microseconds")
+    text = json.dumps(detail or {}, sort_keys=True, separators=(",", ":"))
+    mac = entry_mac(
+        key,
+        seq=seq,
+        at=at,
+        actor=actor,
+        action=action,
+        subject=subject,
+        detail=text,
+        key_id=ring.active,
+        prev_mac=prev_mac,
+    )
+    session.add(
+        AuditRow(
+            seq=seq,
+            at=at,
+            actor=actor,
+            action=action,
+            subject=subject,
+            detail=text,
+            key_id=ring.active,
+            prev_mac=prev_mac,
+            mac=mac,
+        )
+    )
+    sealed_head = head_mac(key, seq, mac)
+    if head is None:
+        session.add(AuditHeadRow(id=HEAD_ID, seq=seq, mac=mac, head_mac=sealed_head))
+    else:
+        head.seq, head.mac, head.head_mac = seq, mac, sealed_head
+    session.flush()
+    return seq
+
+
+def entries(session: Session) -> Iterator[AuditEntry]:
+    rows = session.execute(select(AuditRow).order_by(AuditRow.seq)).scalars()
+    for row in rows.yield_per(5000):
+        yield AuditEntry(
+            row.seq,
+            row.at,
+            row.actor,
+            row.action,
+            row.subject,
+            row.detail,
+            row.key_id,
+            row.prev_mac,
+            row.mac,
+        )
+
+
+def verify(session: Session, ring: KeyRing) -> ChainReport:
+    head = session.get(AuditHeadRow, HEAD_ID)
+    return verify_chain(
+        entries(session),
+        lambda key_id: ring.derive(Purpose.AUDIT, key_id),
+        (head.seq, head.mac, head.head_mac) if head else None,
+    )

@@ -1,0 +1,90 @@
+"""One registry API over several database engines (the Splink pattern).
+
+:class:`Database` is the small abstract class the rest of SafePassage talks to; what differs
+between SQLite (the embedded default, nothing to install) and PostgreSQL (several users at
+once) lives in :mod:`safepassage.store.sqlite` and :mod:`safepassage.store.postgresql`.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+
+from sqlalchemy import Engine, make_url
+from sqlalchemy.orm import Session
+
+DB_ENV = "SAFEPASSAGE_DB"
+HOME_ENV = "SAFEPASSAGE_HOME"
+
+
+class DatabaseUnavailable(Exception):
+    """The database named cannot be used; the message says which and what to do."""
+
+
+class Database(ABC):
+    """An engine behind the registry; ``session()`` is where every unit of work runs."""
+
+    url: str
+
+    @cached_property
+    def engine(self) -> Engine:
+        return self._create_engine()
+
+    @abstractmethod
+    def _create_engine(self) -> Engine: ...
+
+    @property
+    @abstractmethod
+    def name(self) -> str:
+        """What to call this database in messages: never the password of a URL."""
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session committed at the end of the block, rolled back if the block raises."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
+
+def data_folder(environ: Mapping[str, str] | None = None) -> Path:
+    """The user's data folder: ``SAFEPASSAGE_HOME``, else ``$XDG_DATA_HOME/safepassage``,
+    else ``~/.local/share/safepassage``."""
+    environ = os.environ if environ is None else environ
+    if environ.get(HOME_ENV):
+        return Path(environ[HOME_ENV])
+    base = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "safepassage"
+
+
+def open_database(
+    location: str | Path | None = None, environ: Mapping[str, str] | None = None
+) -> Database:
+    """The database at ``location`` (a path or a URL), else ``SAFEPASSAGE_DB``, else the
+    SQLite file ``registry.db`` in the user's data folder."""
+    from safepassage.store.postgresql import PostgresDatabase
+    from safepassage.store.sqlite import SQLiteDatabase
+
+    environ = os.environ if environ is None else environ
+    chosen = str(location) if location is not None else environ.get(DB_ENV)
+    if not chosen:
+        return SQLiteDatabase(data_folder(environ) / "registry.db")
+    if "://" not in chosen:
+        return SQLiteDatabase(Path(chosen))
+    url = make_url(chosen)
+    if url.get_backend_name() == "sqlite":
+        if not url.database:
+            raise DatabaseUnavailable("an in-memory SQLite database would lose everything")
+        return SQLiteDatabase(Path(url.database))
+    if url.get_backend_name() == "postgresql":
+        return PostgresDatabase(chosen)
+    raise DatabaseUnavailable(
+        f"unsupported database {url.get_backend_name()!r}: use a SQLite path or "
+        "postgresql+psycopg://user@host/dbname"
+    )

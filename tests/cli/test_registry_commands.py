@@ -1,0 +1,85 @@
+"""Registry commands as a user runs them, on a SQLite registry in a data folder of its own."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import register_people
+from safepassage.cli.main import app
+from safepassage.protection.keys import load_key_ring
+from safepassage.services.registry import Operator
+from safepassage.store import open_database
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "home"
+    for name in ("SAFEPASSAGE_DB", "SAFEPASSAGE_KEY_FILE", "SAFEPASSAGE_KEYS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SAFEPASSAGE_HOME", str(folder))
+    result = runner.invoke(app, ["db", "init"])
+    assert result.exit_code == 0, result.output
+    database = open_database(folder / "registry.db")
+    operator = Operator.with_ring("field-lead", load_key_ring(folder / "keyring.json", {}))
+    with database.session() as session:
+        register_people(session, operator, size=2)
+    database.dispose()
+    return folder
+
+
+def test_db_init_makes_a_registry_and_a_private_key_ring(home: Path) -> None:
+    assert (home / "keyring.json").stat().st_mode & 0o777 == 0o600
+    again = runner.invoke(app, ["db", "init"])
+    assert again.exit_code == 0 and "key ring kept" in again.output
+
+
+def test_a_refused_status_change_exits_2_and_says_why(home: Path) -> None:
+    result = runner.invoke(app, ["status", "set", "P0", "--to", "crossed"])
+    assert result.exit_code == 2
+    assert "crossed comes after departed" in result.output
+    moved = runner.invoke(app, ["status", "set", "P0", "P1", "--to", "verified", "--place", "x"])
+    assert moved.exit_code == 0, moved.output
+    history = runner.invoke(app, ["status", "history", "P0"])
+    assert "verified" in history.output and "registered" in history.output
+
+
+def test_audit_verify_fails_after_an_edit_of_the_file(home: Path) -> None:
+    runner.invoke(app, ["status", "set", "P0", "--to", "verified"])
+    assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
+    with sqlite3.connect(home / "registry.db") as connection:
+        connection.execute("UPDATE audit_log SET actor = 'nobody' WHERE seq = 1")
+    result = runner.invoke(app, ["audit", "verify"])
+    assert result.exit_code == 1
+    assert "entry 1: altered" in result.output
+
+
+def test_backup_then_restore_into_a_new_registry(home: Path, tmp_path: Path) -> None:
+    backup = tmp_path / "registry.backup"
+    assert runner.invoke(app, ["backup", str(backup)]).exit_code == 0
+    target = str(tmp_path / "restored.db")
+    assert runner.invoke(app, ["db", "init", "--db", target]).exit_code == 0
+    restored = runner.invoke(app, ["restore", str(backup), "--db", target])
+    assert restored.exit_code == 0, restored.output
+    assert "restored 2 persons" in restored.output
+    again = runner.invoke(app, ["restore", str(backup), "--db", target])
+    assert again.exit_code == 2 and "not empty" in again.output
+    assert runner.invoke(app, ["audit", "verify", "--db", target]).exit_code == 0
+
+
+def test_a_registry_behind_the_schema_says_to_upgrade(home: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.db"
+    result = runner.invoke(app, ["audit", "verify", "--db", str(empty)])
+    assert result.exit_code == 2
+    assert "safepassage db upgrade" in result.output
+
+
+def test_without_a_key_ring_nothing_opens(home: Path) -> None:
+    (home / "keyring.json").unlink()
+    result = runner.invoke(app, ["audit", "verify"])
+    assert result.exit_code == 2 and "keys init" in result.output

@@ -1,0 +1,96 @@
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from conftest import register_people
+from safepassage.model.registry import (
+    PartialDate,
+    Status,
+    StatusChangeRefused,
+)
+from safepassage.protection import KeyRing, SealBroken
+from safepassage.services import registry
+from safepassage.services.registry import Operator
+from safepassage.store.tables import AuditRow, PersonRow
+
+
+def test_a_registered_person_reads_back_whole(session: Session, operator: Operator) -> None:
+    register_people(session, operator)
+    [person] = registry.read_persons(session, operator, ["P1"], purpose="test")
+    assert person.personal.name_icao == "MOHAMMAD ALHARIRI 1"
+    assert person.personal.birth == PartialDate(1981)
+    assert registry.household_of(session, "H1").members == ("P0", "P1")
+
+
+def test_reads_and_lookups_are_audited_without_what_was_read(
+    session: Session, operator: Operator
+) -> None:
+    register_people(session, operator)
+    assert registry.find_by(session, operator, "document", "n177") == ["P1"]
+    registry.read_persons(session, operator, ["P1"], purpose="manifest")
+    logged = session.execute(select(AuditRow).order_by(AuditRow.seq)).scalars().all()
+    assert [row.action for row in logged] == ["lookup", "read"]
+    assert all("N177" not in row.detail + row.subject for row in logged)
+    assert all("MOHAMMAD" not in row.detail + row.subject for row in logged)
+
+
+def test_nothing_personal_is_stored_in_clear(session: Session, operator: Operator) -> None:
+    register_people(session, operator)
+    [sealed] = session.execute(select(PersonRow.sealed).where(PersonRow.id == "P1")).one()
+    assert b"MOHAMMAD" not in sealed and b"N177" not in sealed and b"1981" not in sealed
+
+
+def test_a_status_change_is_recorded_with_who_and_where(
+    session: Session, operator: Operator
+) -> None:
+    register_people(session, operator)
+    registry.set_status(session, operator, ["P0"], Status.VERIFIED, place="nawa", reason="ID seen")
+    history = registry.status_history(session, "P0")
+    assert [(e.from_status, e.to_status) for e in history] == [
+        (None, Status.REGISTERED),
+        (Status.REGISTERED, Status.VERIFIED),
+    ]
+    assert history[-1].actor == "tester" and history[-1].place == "nawa"
+
+
+def test_a_refused_change_changes_nobody(session: Session, operator: Operator) -> None:
+    ids = register_people(session, operator)
+    registry.set_status(session, operator, ["P0"], Status.VERIFIED)
+    with pytest.raises(StatusChangeRefused, match="P1: cannot go from registered to cleared"):
+        registry.set_status(session, operator, ids, Status.CLEARED)
+    statuses = session.execute(select(PersonRow.status).order_by(PersonRow.id)).scalars().all()
+    assert statuses == ["verified", "registered"]
+
+
+def test_a_missing_person_resumes_where_they_were(session: Session, operator: Operator) -> None:
+    register_people(session, operator, size=1)
+    for status in (Status.VERIFIED, Status.MISSING):
+        registry.set_status(session, operator, ["P0"], status)
+    with pytest.raises(StatusChangeRefused, match="resumes only at verified"):
+        registry.set_status(session, operator, ["P0"], Status.CLEARED)
+    registry.set_status(session, operator, ["P0"], Status.VERIFIED)
+
+
+def test_counts_by_status_and_place_hold_no_personal_data(
+    session: Session, operator: Operator
+) -> None:
+    register_people(session, operator, size=3)
+    registry.set_status(session, operator, ["P2"], Status.VERIFIED)
+    assert registry.counts_by_status_and_place(session) == [
+        ("nawa", "registered", 2),
+        ("nawa", "verified", 1),
+    ]
+
+
+def test_unknown_ids_are_refused(session: Session, operator: Operator) -> None:
+    with pytest.raises(registry.UnknownRecord, match="no person P404"):
+        registry.read_persons(session, operator, ["P404"], purpose="test")
+    count = session.execute(select(func.count()).select_from(AuditRow)).scalar_one()
+    assert count == 0
+
+
+def test_records_sealed_with_another_ring_do_not_open(session: Session, operator: Operator) -> None:
+    register_people(session, operator, size=1)
+    stranger = Operator.with_ring("stranger", KeyRing.generate())
+    with pytest.raises(SealBroken):
+        registry.read_persons(session, stranger, ["P0"], purpose="test")

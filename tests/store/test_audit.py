@@ -1,0 +1,110 @@
+"""The audit chain must fail verification after any edit, deletion or reordering of a row."""
+
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from safepassage.protection import KeyRing
+from safepassage.protection.audit_chain import entry_mac
+from safepassage.protection.keys import Purpose
+from safepassage.store import audit
+from safepassage.store.tables import AuditHeadRow, AuditRow
+
+
+def _write(session: Session, ring: KeyRing, count: int = 5) -> None:
+    for number in range(count):
+        audit.record(
+            session, ring, actor="tester", action="read", subject=f"P{number}", detail={"n": 1}
+        )
+
+
+def _edit(session: Session) -> None:
+    session.execute(update(AuditRow).where(AuditRow.seq == 3).values(subject="P9"))
+
+
+def _edit_detail(session: Session) -> None:
+    session.execute(update(AuditRow).where(AuditRow.seq == 2).values(detail='{"n":2}'))
+
+
+def _delete_middle(session: Session) -> None:
+    session.execute(delete(AuditRow).where(AuditRow.seq == 2))
+
+
+def _delete_last(session: Session) -> None:
+    session.execute(delete(AuditRow).where(AuditRow.seq == 5))
+
+
+def _delete_last_and_roll_head_back(session: Session) -> None:
+    """An attacker who deletes the last entry and points the head at the one before."""
+    before = session.execute(select(AuditRow).where(AuditRow.seq == 4)).scalar_one()
+    session.execute(delete(AuditRow).where(AuditRow.seq == 5))
+    session.execute(update(AuditHeadRow).values(seq=4, mac=before.mac))
+
+
+def _reorder(session: Session) -> None:
+    session.execute(update(AuditRow).where(AuditRow.seq == 2).values(seq=-2))
+    session.execute(update(AuditRow).where(AuditRow.seq == 3).values(seq=2))
+    session.execute(update(AuditRow).where(AuditRow.seq == -2).values(seq=3))
+
+
+def _recompute_without_key(session: Session) -> None:
+    """Editing a row and rehashing it with a key of one's own must not pass."""
+    _edit(session)
+    rows = session.execute(select(AuditRow).order_by(AuditRow.seq)).scalars().all()
+    forged = KeyRing.generate()
+    previous = rows[1].mac
+    for row in rows[2:]:
+        row.prev_mac = previous
+        row.mac = entry_mac(
+            forged.derive(Purpose.AUDIT, "k1"),
+            seq=row.seq,
+            at=row.at,
+            actor=row.actor,
+            action=row.action,
+            subject=row.subject,
+            detail=row.detail,
+            key_id=row.key_id,
+            prev_mac=row.prev_mac,
+        )
+        previous = row.mac
+    session.flush()
+
+
+def test_an_untouched_log_verifies(session: Session, key_ring: KeyRing) -> None:
+    _write(session, key_ring)
+    report = audit.verify(session, key_ring)
+    assert report.intact and report.entries == 5
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        _edit,
+        _edit_detail,
+        _delete_middle,
+        _delete_last,
+        _delete_last_and_roll_head_back,
+        _reorder,
+        _recompute_without_key,
+    ],
+)
+def test_any_tampering_is_found(
+    session: Session, key_ring: KeyRing, tamper: Callable[[Session], None]
+) -> None:
+    _write(session, key_ring)
+    session.flush()
+    tamper(session)
+    session.expire_all()
+    report = audit.verify(session, key_ring)
+    assert not report.intact, tamper.__name__
+
+
+def test_entries_written_before_a_key_rotation_still_verify(
+    session: Session, key_ring: KeyRing
+) -> None:
+    _write(session, key_ring, 2)
+    rotated = key_ring.rotated()
+    _write(session, rotated, 2)
+    assert audit.verify(session, rotated).intact
