@@ -1,6 +1,7 @@
 """Command line entry point. Every command reads, calls a service, renders; nothing more.
 
-Exit codes: 0 success, 1 a plan that does not verify, 2 input that cannot be used.
+Exit codes: 0 success; 1 a plan that does not verify, an audit log that does not, or a
+checkpoint flagged for the coordinator; 2 input that cannot be used or a change refused.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from safepassage.cli import operations as operations_cli
 from safepassage.cli import registry as registry_cli
 from safepassage.cli import render
 from safepassage.formats.plan_json import read_plan, write_plan
@@ -45,6 +47,8 @@ app.add_typer(registry_cli.keys_app, name="keys")
 app.add_typer(registry_cli.audit_app, name="audit")
 app.add_typer(registry_cli.status_app, name="status")
 app.add_typer(registry_cli.commands)
+app.add_typer(operations_cli.commands)
+app.add_typer(operations_cli.export_app, name="export")
 
 console = Console()
 errors = Console(stderr=True)
