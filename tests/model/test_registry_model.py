@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 
 from safepassage.model.registry import (
@@ -11,7 +13,7 @@ from safepassage.model.registry import (
 
 
 def test_every_pipeline_step_leads_to_the_next() -> None:
-    for current, following in zip(PIPELINE, PIPELINE[1:], strict=False):
+    for current, following in itertools.pairwise(PIPELINE):
         check_status_change(current, following, None)
 
 

@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from safepassage.cli import dedup as dedup_cli
 from safepassage.cli import operations as operations_cli
 from safepassage.cli import registry as registry_cli
 from safepassage.cli import render
@@ -47,6 +48,7 @@ app.add_typer(registry_cli.keys_app, name="keys")
 app.add_typer(registry_cli.audit_app, name="audit")
 app.add_typer(registry_cli.status_app, name="status")
 app.add_typer(registry_cli.commands)
+app.add_typer(dedup_cli.dedup_app, name="dedup")
 app.add_typer(operations_cli.commands)
 app.add_typer(operations_cli.export_app, name="export")
 
