@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from safepassage.cli import dedup as dedup_cli
+from safepassage.cli import importing as importing_cli
 from safepassage.cli import operations as operations_cli
 from safepassage.cli import registry as registry_cli
 from safepassage.cli import render
@@ -48,6 +49,8 @@ app.add_typer(registry_cli.keys_app, name="keys")
 app.add_typer(registry_cli.audit_app, name="audit")
 app.add_typer(registry_cli.status_app, name="status")
 app.add_typer(registry_cli.commands)
+app.add_typer(importing_cli.commands)
+app.add_typer(importing_cli.quarantine_app, name="quarantine")
 app.add_typer(dedup_cli.dedup_app, name="dedup")
 app.add_typer(operations_cli.commands)
 app.add_typer(operations_cli.export_app, name="export")

@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from safepassage.protection.keys import KeyRing
+from safepassage.services.importing import rekey_quarantine
 from safepassage.services.registry import (
     Operator,
     fingerprint,
@@ -63,8 +64,6 @@ def rotate_keys(session: Session, operator: Operator, new_ring: KeyRing) -> Rota
             operator.sealer.open(merge.sealed_before, place), place
         )
         merges += 1
-    from safepassage.services.importing import rekey_quarantine
-
     quarantined = rekey_quarantine(session, operator, new)
     session.flush()
     audit.record(

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from safepassage.model.registry import (
@@ -131,39 +131,58 @@ def save_household(session: Session, operator: Operator, household: Household) -
     session.flush()
 
 
-def add_person(session: Session, operator: Operator, person: Person) -> None:
-    """Register a person; the first status event records who registered them and when."""
+def add_persons(session: Session, operator: Operator, persons: Sequence[Person]) -> None:
+    """Register persons; each one's first status event records who registered them and when.
+
+    Three multi-row INSERTs per batch, with no ORM object per row: building those cost more
+    than the database's own work, and an import of 10,000 rows took several times as long.
+    """
+    if not persons:
+        return
     stamp = now()
-    session.add(
-        PersonRow(
-            id=person.id,
-            household_id=person.household_id,
-            status=person.status.value,
-            resume_to=None,
-            retention_until=person.retention_until,
-            sealed=seal_personal(operator, person.id, person.personal),
-            fingerprint=fingerprint(operator, person.household_id, person.personal),
-            merged_into=None,
-            created_at=stamp,
-            updated_at=stamp,
-        )
+    session.execute(
+        insert(PersonRow),
+        [
+            {
+                "id": person.id,
+                "household_id": person.household_id,
+                "status": person.status.value,
+                "resume_to": None,
+                "retention_until": person.retention_until,
+                "sealed": seal_personal(operator, person.id, person.personal),
+                "fingerprint": fingerprint(operator, person.household_id, person.personal),
+                "merged_into": None,
+                "created_at": stamp,
+                "updated_at": stamp,
+            }
+            for person in persons
+        ],
     )
-    session.flush()
-    session.add_all(
-        LookupRow(person_id=person.id, kind=kind, digest=digest)
+    lookups = [
+        {"person_id": person.id, "kind": kind, "digest": digest}
+        for person in persons
         for kind, digest in lookups_of(operator, person.personal)
+    ]
+    session.execute(insert(LookupRow), lookups)
+    session.execute(
+        insert(StatusEventRow),
+        [
+            {
+                "person_id": person.id,
+                "from_status": None,
+                "to_status": person.status.value,
+                "at": stamp,
+                "actor": operator.name,
+                "place": "",
+                "reason": "registered",
+            }
+            for person in persons
+        ],
     )
-    session.add(
-        StatusEventRow(
-            person_id=person.id,
-            from_status=None,
-            to_status=person.status.value,
-            at=stamp,
-            actor=operator.name,
-            place="",
-            reason="registered",
-        )
-    )
+
+
+def add_person(session: Session, operator: Operator, person: Person) -> None:
+    add_persons(session, operator, [person])
 
 
 def update_person(

@@ -1,0 +1,822 @@
+"""Registry files in: CSV and XLSX rows, the column mapping, and the check of every row.
+
+Registrations arrive as spreadsheets and KoboToolbox exports made in the field, so a file is
+never refused for a bad row: each row is checked on its own and either becomes a registration
+or a list of problems (the importer quarantines it). Only what makes every row unreadable (not
+UTF-8, duplicate headers, a required column missing) stops a file before anything is imported.
+
+Every value is personal data, so no message ever repeats one: a problem names the row, the
+column and what to write instead.
+
+Decisions taken here (docs/registry-import.md explains them to users):
+
+- ``name_icao`` is the name as printed in a passport's machine-readable zone (ICAO 9303):
+  lower case is upper-cased, hyphens become spaces and apostrophes are dropped, as 9303 does
+  for the MRZ; any other character than A-Z and spaces (accents, digits, the ``<`` filler)
+  is refused rather than transliterated, since only the passport says whether Ü became UE or U.
+- A registration needs the person's consent or, without it, the legal basis it is made on
+  (vital interests, for instance); a row with neither is refused.
+- A document's issuing country defaults to the person's nationality, its kind to ``passport``.
+- ``priority`` left empty is taken from the highest risk among the household's members
+  (high 3, medium 2, low 1); that is the importer's job, as it sees the whole household.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from safepassage.formats.problems import InputError, Problem
+from safepassage.model.registry import (
+    PIPELINE,
+    IdentityDocument,
+    PartialDate,
+    PersonalData,
+    RiskLevel,
+    Sex,
+    Status,
+)
+
+_T = TypeVar("_T")
+
+
+class Field(StrEnum):
+    EXTERNAL_ID = "external_id"
+    HOUSEHOLD_ID = "household_id"
+    ORIGIN = "origin"
+    PRIORITY = "priority"
+    CLEARED_FOR = "cleared_for"
+    HOSTS = "hosts"
+    NAME_ARABIC = "name_arabic"
+    NAME_ICAO = "name_icao"
+    ALIASES = "aliases"
+    DATE_OF_BIRTH = "date_of_birth"
+    SEX = "sex"
+    ROLE = "role"
+    RELATIONSHIP = "relationship"
+    NATIONALITY = "nationality"
+    DOCUMENT_KIND = "document_kind"
+    DOCUMENT_NUMBER = "document_number"
+    DOCUMENT_COUNTRY = "document_country"
+    DOCUMENT_EXPIRY = "document_expiry"
+    NEEDS = "needs"
+    RISK = "risk"
+    LOCATION = "location"
+    CONSENT = "consent"
+    LEGAL_BASIS = "legal_basis"
+    PHONE = "phone"
+    RETENTION_UNTIL = "retention_until"
+    STATUS = "status"
+
+
+REQUIRED = frozenset(
+    {Field.EXTERNAL_ID, Field.HOUSEHOLD_ID, Field.ORIGIN, Field.NAME_ICAO, Field.SEX}
+)
+HOUSEHOLD_FIELDS = (Field.ORIGIN, Field.PRIORITY, Field.CLEARED_FOR, Field.HOSTS)
+"""Repeated on every member's row; the importer requires them to agree within a household."""
+
+DEFAULT_MAPPING = "kobo_mapping.yaml"
+EXTENDS_DEFAULT = "default"
+RISK_PRIORITY = {RiskLevel.HIGH: 3, RiskLevel.MEDIUM: 2, RiskLevel.LOW: 1}
+LONGEST_TEXT = 200
+NONE: tuple[str, ...] = ()
+
+# fmt: off
+ISO_COUNTRIES = frozenset({
+    "ABW", "AFG", "AGO", "AIA", "ALA", "ALB", "AND", "ARE", "ARG", "ARM", "ASM", "ATA",
+    "ATF", "ATG", "AUS", "AUT", "AZE", "BDI", "BEL", "BEN", "BES", "BFA", "BGD", "BGR",
+    "BHR", "BHS", "BIH", "BLM", "BLR", "BLZ", "BMU", "BOL", "BRA", "BRB", "BRN", "BTN",
+    "BVT", "BWA", "CAF", "CAN", "CCK", "CHE", "CHL", "CHN", "CIV", "CMR", "COD", "COG",
+    "COK", "COL", "COM", "CPV", "CRI", "CUB", "CUW", "CXR", "CYM", "CYP", "CZE", "DEU",
+    "DJI", "DMA", "DNK", "DOM", "DZA", "ECU", "EGY", "ERI", "ESH", "ESP", "EST", "ETH",
+    "FIN", "FJI", "FLK", "FRA", "FRO", "FSM", "GAB", "GBR", "GEO", "GGY", "GHA", "GIB",
+    "GIN", "GLP", "GMB", "GNB", "GNQ", "GRC", "GRD", "GRL", "GTM", "GUF", "GUM", "GUY",
+    "HKG", "HMD", "HND", "HRV", "HTI", "HUN", "IDN", "IMN", "IND", "IOT", "IRL", "IRN",
+    "IRQ", "ISL", "ISR", "ITA", "JAM", "JEY", "JOR", "JPN", "KAZ", "KEN", "KGZ", "KHM",
+    "KIR", "KNA", "KOR", "KWT", "LAO", "LBN", "LBR", "LBY", "LCA", "LIE", "LKA", "LSO",
+    "LTU", "LUX", "LVA", "MAC", "MAF", "MAR", "MCO", "MDA", "MDG", "MDV", "MEX", "MHL",
+    "MKD", "MLI", "MLT", "MMR", "MNE", "MNG", "MNP", "MOZ", "MRT", "MSR", "MTQ", "MUS",
+    "MWI", "MYS", "MYT", "NAM", "NCL", "NER", "NFK", "NGA", "NIC", "NIU", "NLD", "NOR",
+    "NPL", "NRU", "NZL", "OMN", "PAK", "PAN", "PCN", "PER", "PHL", "PLW", "PNG", "POL",
+    "PRI", "PRK", "PRT", "PRY", "PSE", "PYF", "QAT", "REU", "ROU", "RUS", "RWA", "SAU",
+    "SDN", "SEN", "SGP", "SGS", "SHN", "SJM", "SLB", "SLE", "SLV", "SMR", "SOM", "SPM",
+    "SRB", "SSD", "STP", "SUR", "SVK", "SVN", "SWE", "SWZ", "SXM", "SYC", "SYR", "TCA",
+    "TCD", "TGO", "THA", "TJK", "TKL", "TKM", "TLS", "TON", "TTO", "TUN", "TUR", "TUV",
+    "TWN", "TZA", "UGA", "UKR", "UMI", "URY", "USA", "UZB", "VAT", "VCT", "VEN", "VGB",
+    "VIR", "VNM", "VUT", "WLF", "WSM", "YEM", "ZAF", "ZMB", "ZWE",
+})
+"""ISO 3166-1 alpha-3: host countries are states."""
+# fmt: on
+
+TRAVEL_DOCUMENT_CODES = ISO_COUNTRIES | {
+    "XXA",
+    "XXB",
+    "XXC",
+    "XXX",
+    "UNO",
+    "UNA",
+    "UNK",
+    "GBD",
+    "GBN",
+    "GBO",
+    "GBP",
+    "GBS",
+}
+"""Nationalities and issuers also take ICAO 9303's own codes: stateless (XXA), refugees (XXB,
+XXC), unspecified (XXX), United Nations documents; many people at risk hold nothing else."""
+
+_SEX = {"m": Sex.MALE, "male": Sex.MALE, "f": Sex.FEMALE, "female": Sex.FEMALE, "x": Sex.UNKNOWN}
+_YES = frozenset({"yes", "y", "true", "1"})
+_NO = frozenset({"no", "n", "false", "0"})
+_SEPARATORS = re.compile(r"[;\s]+")
+_PLACE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
+_ICAO_NAME = re.compile(r"[A-Z]+(?: [A-Z]+)*")
+_APOSTROPHES = str.maketrans("", "", "'\u2019\u02bc\u2018`")
+_DOCUMENT_NUMBER = re.compile(r"[A-Z0-9][A-Z0-9/-]{0,29}")
+_PHONE = re.compile(r"\+?[0-9]{6,15}")
+_PHONE_PUNCTUATION = str.maketrans("", "", " -().")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_PARTIAL_DATE = re.compile(r"\d{4}(?:-\d{1,2}(?:-\d{1,2})?)?")
+
+DATE_FORMATS = "YYYY-MM-DD or DD/MM/YYYY"
+BIRTH_FORMATS = "YYYY, YYYY-MM, YYYY-MM-DD or DD/MM/YYYY"
+
+
+class _BadValueError(Exception):
+    """What is wrong with a value and what to write instead; never the value itself."""
+
+
+# -- raw rows --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RawRow:
+    """One row as the file has it. ``number`` is the row a spreadsheet shows (the header is
+    row 1); ``overflow`` holds cells to the right of the last header, kept so a quarantined
+    row is stored whole."""
+
+    number: int
+    values: Mapping[str, str]
+    overflow: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RawTable:
+    headers: tuple[str, ...]
+    rows: tuple[RawRow, ...]
+
+
+def read_table(path: Path) -> RawTable:
+    """Read a ``.csv`` or ``.xlsx`` file (the first sheet: KoboToolbox puts the main table
+    first and repeat groups after it), or raise :class:`InputError`."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _table(str(path), _csv_cells(path))
+    if suffix == ".xlsx":
+        return _table(str(path), _xlsx_cells(path))
+    raise InputError(
+        [Problem(str(path), None, None, "is neither .csv nor .xlsx: export the table as one")]
+    )
+
+
+def _csv_cells(path: Path) -> list[list[str]]:
+    """CSV in UTF-8 with or without a byte order mark; the delimiter is the one of comma,
+    semicolon and tab found most in the header line (KoboToolbox exports use semicolons)."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as error:
+        raise InputError(
+            [Problem(str(path), None, None, f"cannot be read: {error.strerror}")]
+        ) from None
+    except UnicodeDecodeError:
+        raise InputError(
+            [Problem(str(path), None, None, "is not UTF-8 text: save it as 'CSV UTF-8'")]
+        ) from None
+    header_line = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=header_line.count)
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error:
+        raise InputError(
+            [Problem(str(path), None, None, "is not a well-formed CSV file: export it again")]
+        ) from None
+
+
+def _xlsx_cells(path: Path) -> list[list[str]]:
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except OSError as error:
+        raise InputError(
+            [Problem(str(path), None, None, f"cannot be read: {error.strerror}")]
+        ) from None
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError):
+        raise InputError(
+            [Problem(str(path), None, None, "is not an XLSX workbook: save it as .xlsx")]
+        ) from None
+    try:
+        if not book.worksheets:
+            return []
+        return [
+            [_cell_text(value) for value in row]
+            for row in book.worksheets[0].iter_rows(values_only=True)
+        ]
+    finally:
+        book.close()
+
+
+def _cell_text(value: Any) -> str:
+    """A spreadsheet cell as the text a CSV export of it would hold: whole numbers without
+    ``.0`` (a year typed as 1985 is stored as a float), dates as ISO dates."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
+
+
+def _table(file: str, cells: list[list[str]]) -> RawTable:
+    if not cells:
+        raise InputError([Problem(file, None, None, "is empty: row 1 must hold the headers")])
+    header_cells = [cell.strip() for cell in cells[0]]
+    while header_cells and not header_cells[-1]:
+        header_cells.pop()
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for column, header in enumerate(header_cells, start=1):
+        if not header:
+            problems.append(
+                Problem(file, 1, None, f"column {column} has no header: name it or delete it")
+            )
+        elif header.casefold() in seen:
+            problems.append(
+                Problem(
+                    file,
+                    1,
+                    header,
+                    f"appears in columns {seen[header.casefold()]} and {column}: keep one of them",
+                )
+            )
+        else:
+            seen[header.casefold()] = column
+    if not header_cells:
+        problems.append(Problem(file, 1, None, "has no headers: row 1 must name the columns"))
+    if problems:
+        raise InputError(problems)
+    headers = tuple(header_cells)
+    rows = []
+    for number, row in enumerate(cells[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        overflow = list(row[len(headers) :])
+        while overflow and not overflow[-1].strip():
+            overflow.pop()
+        values = {header: row[i] if i < len(row) else "" for i, header in enumerate(headers)}
+        rows.append(RawRow(number, values, tuple(overflow)))
+    return RawTable(headers, tuple(rows))
+
+
+# -- the column mapping ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Which header each field is read from in one file, and what is wrong with its headers.
+
+    ``problems`` are (header or field, message) pairs: they make every row of the file fail,
+    which is why :meth:`ColumnMapping.check_headers` lets a caller refuse the file up front.
+    """
+
+    header_of: Mapping[Field, str]
+    unused: tuple[str, ...]
+    problems: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Source headers per field, in order of preference, and the headers to ignore; all
+    case-folded. See ``kobo_mapping.yaml`` for the matching rules."""
+
+    aliases: Mapping[Field, tuple[str, ...]]
+    ignored: frozenset[str]
+    _resolved: dict[tuple[str, ...], Columns] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    @classmethod
+    def default(cls) -> ColumnMapping:
+        text = resources.files("safepassage.formats").joinpath(DEFAULT_MAPPING).read_text("utf-8")
+        return cls._parse(DEFAULT_MAPPING, text, base=None)
+
+    @classmethod
+    def from_yaml(cls, path: Path) -> ColumnMapping:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            why = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
+            raise InputError([Problem(str(path), None, None, f"cannot be read: {why}")]) from None
+        return cls._parse(str(path), text, base=cls.default())
+
+    @classmethod
+    def _parse(cls, file: str, text: str, base: ColumnMapping | None) -> ColumnMapping:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else None
+            raise InputError([Problem(file, line, None, "is not valid YAML")]) from None
+        problems: list[Problem] = []
+        if not isinstance(data, dict):
+            raise InputError([Problem(file, None, None, "must be a mapping with 'fields'")])
+        for key in sorted(set(data) - {"fields", "ignore", "extends"}, key=str):
+            problems.append(Problem(file, None, str(key), "is not a key of a column mapping"))
+        extends = data.get("extends")
+        if extends not in (None, EXTENDS_DEFAULT):
+            problems.append(
+                Problem(file, None, "extends", f"can only be '{EXTENDS_DEFAULT}' or left out")
+            )
+        aliases = _aliases(file, data.get("fields"), problems)
+        ignored = _header_list(file, "ignore", data.get("ignore", []), problems)
+        if problems:
+            raise InputError(problems)
+        if extends == EXTENDS_DEFAULT and base is not None:
+            taken = {alias for names in aliases.values() for alias in names}
+            merged = {
+                name: aliases.get(name, ())
+                + tuple(alias for alias in base.aliases.get(name, ()) if alias not in taken)
+                for name in Field
+            }
+            return cls({k: v for k, v in merged.items() if v}, base.ignored | frozenset(ignored))
+        return cls(aliases, frozenset(ignored))
+
+    def columns(self, headers: Sequence[str]) -> Columns:
+        """Resolve one file's headers (cached: every row of a file has the same headers)."""
+        key = tuple(headers)
+        if key not in self._resolved:
+            self._resolved[key] = self._resolve(key)
+        return self._resolved[key]
+
+    def check_headers(self, file: str, headers: Sequence[str]) -> None:
+        """Raise :class:`InputError` if no row of a file with these headers could be read."""
+        columns = self.columns(headers)
+        if columns.problems:
+            raise InputError(
+                Problem(file, 1, where, message) for where, message in columns.problems
+            )
+
+    def _resolve(self, headers: tuple[str, ...]) -> Columns:
+        header_of: dict[Field, str] = {}
+        recognised: set[str] = set()
+        problems: list[tuple[str, str]] = []
+        for name, aliases in self.aliases.items():
+            for alias in aliases:
+                matches = [header for header in headers if _matches(header, alias)]
+                recognised.update(matches)
+                if len(matches) > 1 and name not in header_of:
+                    problems.append(
+                        (
+                            name.value,
+                            f"columns {' and '.join(repr(h) for h in matches)} all match "
+                            f"'{alias}': keep one, or map the right one by its full header "
+                            "in a --mapping file",
+                        )
+                    )
+                    header_of[name] = matches[0]
+                elif matches and name not in header_of:
+                    header_of[name] = matches[0]
+        for name in sorted(REQUIRED - set(header_of)):
+            accepted = ", ".join(self.aliases.get(name, ())) or "none in this mapping"
+            problems.append(
+                (name.value, f"is required and no column holds it (headers read: {accepted})")
+            )
+        fields_of: dict[str, list[Field]] = {}
+        for name, header in header_of.items():
+            fields_of.setdefault(header, []).append(name)
+        for header, names in fields_of.items():
+            if len(names) > 1:
+                problems.append(
+                    (header, f"matches several fields ({', '.join(names)}): fix the mapping")
+                )
+        unused = tuple(
+            header
+            for header in headers
+            if header not in recognised and not any(_matches(header, i) for i in self.ignored)
+        )
+        return Columns(header_of, unused, tuple(problems))
+
+
+def _matches(header: str, alias: str) -> bool:
+    folded = header.strip().casefold()
+    return folded == alias or ("/" not in alias and folded.rsplit("/", 1)[-1] == alias)
+
+
+def _aliases(file: str, section: object, problems: list[Problem]) -> dict[Field, tuple[str, ...]]:
+    if not isinstance(section, dict):
+        problems.append(Problem(file, None, "fields", "must map SafePassage fields to headers"))
+        return {}
+    known = {name.value: name for name in Field}
+    aliases: dict[Field, tuple[str, ...]] = {}
+    owner: dict[str, Field] = {}
+    for key, value in section.items():
+        name = known.get(str(key))
+        if name is None:
+            problems.append(
+                Problem(file, None, str(key), f"is not a field; fields are {', '.join(known)}")
+            )
+            continue
+        headers = _header_list(
+            file, name.value, [value] if isinstance(value, str) else value, problems
+        )
+        for header in headers:
+            if header in owner:
+                problems.append(
+                    Problem(
+                        file,
+                        None,
+                        name.value,
+                        f"header '{header}' is also given for {owner[header].value}",
+                    )
+                )
+            owner[header] = name
+        aliases[name] = tuple(headers)
+    return aliases
+
+
+def _header_list(file: str, where: str, value: object, problems: list[Problem]) -> list[str]:
+    if not isinstance(value, list) or not all(
+        isinstance(item, str) and item.strip() for item in value
+    ):
+        problems.append(Problem(file, None, where, "must be a list of column headers"))
+        return []
+    return [item.strip().casefold() for item in value]
+
+
+# -- checking a row --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HouseholdFields:
+    """A household as one member's row describes it. ``source_id`` is the file's household
+    id, an identifier of the source (possibly personal), never stored in clear."""
+
+    source_id: str
+    origin: str
+    priority: int | None
+    cleared_for: tuple[str, ...]
+    hosts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RegistryRow:
+    """A row that passed every check. ``retention_until`` is None where the file gave none."""
+
+    number: int
+    household: HouseholdFields
+    personal: PersonalData
+    status: Status
+    retention_until: date | None
+
+
+@dataclass(frozen=True)
+class RowErrors:
+    """A row that did not pass. ``external_id`` is kept (when it could be read) so that a
+    corrected row for the same person later can settle the quarantined one."""
+
+    number: int
+    external_id: str
+    problems: tuple[Problem, ...]
+
+
+def check_row(row: RawRow, columns: Columns, *, file: str, today: date) -> RegistryRow | RowErrors:
+    """Check every field of ``row`` and report each bad one; see the module for the rules."""
+    problems = [Problem(file, row.number, where, message) for where, message in columns.problems]
+    if any(cell.strip() for cell in row.overflow):
+        problems.append(
+            Problem(
+                file,
+                row.number,
+                None,
+                "has values to the right of the last column: give them a header or delete them",
+            )
+        )
+    cells = _Cells(row, columns, file, problems)
+    external_id = cells.parse(Field.EXTERNAL_ID, _identifier, "")
+    household_id = cells.parse(Field.HOUSEHOLD_ID, _identifier, "")
+    origin = cells.parse(Field.ORIGIN, _place_id, "")
+    priority = cells.parse(Field.PRIORITY, _priority, None)
+    cleared_for = cells.parse(Field.CLEARED_FOR, _place_ids, NONE)
+    hosts = cells.parse(Field.HOSTS, _host_countries, NONE)
+    name_arabic = cells.parse(Field.NAME_ARABIC, _name_arabic, "")
+    name_icao = cells.parse(Field.NAME_ICAO, _name_icao, "")
+    aliases = cells.parse(Field.ALIASES, _aliases_of, NONE)
+    birth = cells.parse(Field.DATE_OF_BIRTH, lambda text: _birth(text, today), None)
+    sex = cells.parse(Field.SEX, _sex, Sex.UNKNOWN)
+    role = cells.parse(Field.ROLE, _word, "family")
+    relationship = cells.parse(Field.RELATIONSHIP, _word, "head")
+    nationality = cells.parse(Field.NATIONALITY, _travel_code, "")
+    document = _document(cells, nationality)
+    needs = cells.parse(Field.NEEDS, _needs, NONE)
+    risk = cells.parse(Field.RISK, _risk, RiskLevel.MEDIUM)
+    location = cells.parse(Field.LOCATION, _free_text, "")
+    consent = cells.parse(Field.CONSENT, _consent, False)
+    legal_basis = cells.parse(Field.LEGAL_BASIS, _free_text, "")
+    phone = cells.parse(Field.PHONE, _phone, "")
+    retention = cells.parse(Field.RETENTION_UNTIL, lambda text: _after(text, today), None)
+    status = cells.parse(Field.STATUS, _status, Status.REGISTERED)
+    if not consent and not legal_basis and not cells.failed(Field.CONSENT, Field.LEGAL_BASIS):
+        cells.report(
+            Field.CONSENT,
+            "no consent and no legal basis: record the person's consent (yes) or, without "
+            f"it, the legal basis of the registration in '{cells.name(Field.LEGAL_BASIS)}' "
+            "(vital interests, for instance)",
+        )
+    if problems:
+        return RowErrors(row.number, external_id, tuple(problems))
+    return RegistryRow(
+        number=row.number,
+        household=HouseholdFields(household_id, origin, priority, cleared_for, hosts),
+        personal=PersonalData(
+            name_arabic=name_arabic,
+            name_icao=name_icao,
+            sex=sex,
+            birth=birth,
+            role=role,
+            relationship=relationship,
+            aliases=aliases,
+            nationality=nationality,
+            documents=(document,) if document else (),
+            needs=needs,
+            risk=risk,
+            location=location,
+            consent=consent,
+            legal_basis=legal_basis,
+            phone=phone,
+            external_id=external_id,
+        ),
+        status=status,
+        retention_until=retention,
+    )
+
+
+class _Cells:
+    """Reads a row's fields, collecting one problem per bad field instead of stopping."""
+
+    def __init__(self, row: RawRow, columns: Columns, file: str, problems: list[Problem]) -> None:
+        self.row, self.columns, self.file, self.problems = row, columns, file, problems
+        self.bad: set[Field] = set()
+
+    def name(self, name: Field) -> str:
+        """How the user knows the field: its header in their file, else our name for it."""
+        return self.columns.header_of.get(name, name.value)
+
+    def text(self, name: Field) -> str:
+        header = self.columns.header_of.get(name)
+        return self.row.values.get(header, "").strip() if header is not None else ""
+
+    def report(self, name: Field, message: str) -> None:
+        self.bad.add(name)
+        self.problems.append(Problem(self.file, self.row.number, self.name(name), message))
+
+    def failed(self, *names: Field) -> bool:
+        return any(name in self.bad for name in names)
+
+    def parse(self, name: Field, parser: Callable[[str], _T], default: _T) -> _T:
+        text = self.text(name)
+        if not text:
+            if name in REQUIRED and name in self.columns.header_of:
+                self.report(name, "is required and empty in this row: fill it in")
+            return default
+        try:
+            return parser(text)
+        except _BadValueError as error:
+            self.report(name, str(error))
+            return default
+
+
+def _document(cells: _Cells, nationality: str) -> IdentityDocument | None:
+    number = cells.parse(Field.DOCUMENT_NUMBER, _document_number, "")
+    kind = cells.parse(Field.DOCUMENT_KIND, _word, "passport")
+    country = cells.parse(Field.DOCUMENT_COUNTRY, _travel_code, "")
+    expires = cells.parse(Field.DOCUMENT_EXPIRY, _date, None)
+    if cells.failed(Field.DOCUMENT_NUMBER, Field.DOCUMENT_COUNTRY, Field.NATIONALITY):
+        return None
+    if not number:
+        for name in (Field.DOCUMENT_KIND, Field.DOCUMENT_COUNTRY, Field.DOCUMENT_EXPIRY):
+            if cells.text(name):
+                cells.report(
+                    name,
+                    f"describes a document but '{cells.name(Field.DOCUMENT_NUMBER)}' is empty: "
+                    "give the number or clear this cell",
+                )
+        return None
+    if not (country or nationality):
+        cells.report(
+            Field.DOCUMENT_COUNTRY,
+            "is needed for the document (or a nationality to take it from): write the "
+            "issuing country's three-letter code",
+        )
+        return None
+    return IdentityDocument(kind, number, country or nationality, expires)
+
+
+def _identifier(text: str) -> str:
+    if len(text) > LONGEST_TEXT or not text.isprintable():
+        raise _BadValueError(f"is not an identifier: at most {LONGEST_TEXT} printable characters")
+    return text
+
+
+def _place_id(text: str) -> str:
+    if not _PLACE_ID.fullmatch(text):
+        raise _BadValueError(
+            "is not a place id of the scenario: letters, digits, '-', '_', '.' or ':', "
+            "at most 64 characters"
+        )
+    return text
+
+
+def _place_ids(text: str) -> tuple[str, ...]:
+    return tuple(sorted({_place_id(item) for item in _SEPARATORS.split(text) if item}))
+
+
+def _host_countries(text: str) -> tuple[str, ...]:
+    codes = {item.upper() for item in _SEPARATORS.split(text) if item}
+    if not codes <= ISO_COUNTRIES:
+        raise _BadValueError(
+            "lists a code that is not an ISO 3166 alpha-3 country code (SYR, JOR, DEU...): "
+            "separate codes with spaces or ';'"
+        )
+    return tuple(sorted(codes))
+
+
+def _priority(text: str) -> int:
+    try:
+        number = float(text)
+    except ValueError:
+        number = 0.0
+    if number not in (1, 2, 3):
+        raise _BadValueError("must be 1, 2 or 3 (3 the most urgent), or empty to follow risk")
+    return int(number)
+
+
+def _name_arabic(text: str) -> str:
+    if _LATIN_LETTER.search(text) or len(text) > LONGEST_TEXT:
+        raise _BadValueError(
+            "is the name in Arabic script and holds Latin letters: put the Latin form in name_icao"
+        )
+    return " ".join(text.split())
+
+
+def _name_icao(text: str) -> str:
+    name = " ".join(text.upper().replace("-", " ").translate(_APOSTROPHES).split())
+    if not _ICAO_NAME.fullmatch(name) or len(name) > LONGEST_TEXT:
+        raise _BadValueError(
+            "must be written as in the passport's machine-readable zone: letters A-Z and "
+            "spaces only (hyphens become spaces, apostrophes are dropped); transliterate "
+            "other letters as the passport does and write spaces, not '<'"
+        )
+    return name
+
+
+def _aliases_of(text: str) -> tuple[str, ...]:
+    names = tuple(" ".join(item.split()) for item in text.split(";") if item.strip())
+    if any(len(name) > LONGEST_TEXT or not name.isprintable() for name in names):
+        raise _BadValueError(f"names are separated by ';', each at most {LONGEST_TEXT} characters")
+    return names
+
+
+def _birth(text: str, today: date) -> PartialDate:
+    day_month_year = _DAY_MONTH_YEAR.fullmatch(text)
+    try:
+        if day_month_year:
+            day, month, year = (int(part) for part in day_month_year.groups())
+            birth = PartialDate(year, month, day)
+        elif _PARTIAL_DATE.fullmatch(text):
+            birth = PartialDate.parse(text)
+        else:
+            raise ValueError
+    except ValueError:
+        raise _BadValueError(f"is not a date of birth: write {BIRTH_FORMATS}") from None
+    if (birth.year, birth.month or 1, birth.day or 1) > (today.year, today.month, today.day):
+        raise _BadValueError("is in the future: check the year")
+    return birth
+
+
+def _date(text: str) -> date:
+    day_month_year = _DAY_MONTH_YEAR.fullmatch(text)
+    try:
+        if day_month_year:
+            day, month, year = (int(part) for part in day_month_year.groups())
+            return date(year, month, day)
+        if _FULL_DATE.fullmatch(text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise _BadValueError(f"is not a date: write {DATE_FORMATS}")
+
+
+def _after(text: str, today: date) -> date:
+    until = _date(text)
+    if until <= today:
+        raise _BadValueError("must be after today: a record past its retention date is purged")
+    return until
+
+
+def _sex(text: str) -> Sex:
+    try:
+        return _SEX[text.casefold()]
+    except KeyError:
+        raise _BadValueError(
+            "must be M, F or X (unspecified); male and female are read too"
+        ) from None
+
+
+def _word(text: str) -> str:
+    word = " ".join(text.casefold().split())
+    if len(word) > 64 or not word.isprintable():
+        raise _BadValueError("must be a short word or phrase, at most 64 characters")
+    return word
+
+
+def _travel_code(text: str) -> str:
+    code = text.upper()
+    if code not in TRAVEL_DOCUMENT_CODES:
+        raise _BadValueError(
+            "must be a three-letter code as in passports: ISO 3166 alpha-3 (SYR, PSE...) or "
+            "ICAO's XXA (stateless), XXB or XXC (refugee), XXX (unspecified)"
+        )
+    return code
+
+
+def _document_number(text: str) -> str:
+    number = "".join(text.upper().split())
+    if not _DOCUMENT_NUMBER.fullmatch(number):
+        raise _BadValueError(
+            "must be letters A-Z, digits, '-' or '/' as printed on the document, at most 30"
+        )
+    return number
+
+
+def _needs(text: str) -> tuple[str, ...]:
+    needs = tuple(dict.fromkeys(item.casefold() for item in _SEPARATORS.split(text) if item))
+    if any(len(need) > 64 or not need.isprintable() for need in needs):
+        raise _BadValueError("must be words (medical, mobility...) separated by spaces or ';'")
+    return needs
+
+
+def _risk(text: str) -> RiskLevel:
+    try:
+        return RiskLevel(text.casefold())
+    except ValueError:
+        raise _BadValueError("must be high, medium or low") from None
+
+
+def _free_text(text: str) -> str:
+    if len(text) > LONGEST_TEXT or not text.isprintable():
+        raise _BadValueError(f"must be one line of at most {LONGEST_TEXT} characters")
+    return text
+
+
+def _consent(text: str) -> bool:
+    word = text.casefold()
+    if word in _YES:
+        return True
+    if word in _NO:
+        return False
+    raise _BadValueError("must be yes or no (true/false and 1/0 are read too)")
+
+
+def _phone(text: str) -> str:
+    number = text.translate(_PHONE_PUNCTUATION)
+    if not _PHONE.fullmatch(number):
+        raise _BadValueError("must be a phone number: 6 to 15 digits, '+' and the country code")
+    return number
+
+
+def _status(text: str) -> Status:
+    for step in PIPELINE:
+        if step.value == text.casefold():
+            return step
+    raise _BadValueError(
+        "must be a status of the pipeline a registration may start at: "
+        + ", ".join(step.value for step in PIPELINE)
+    )
