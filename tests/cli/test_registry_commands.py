@@ -83,3 +83,16 @@ def test_without_a_key_ring_nothing_opens(home: Path) -> None:
     (home / "keyring.json").unlink()
     result = runner.invoke(app, ["audit", "verify"])
     assert result.exit_code == 2 and "keys init" in result.output
+
+
+def test_keys_rotate_rewrites_the_ring_and_everything_still_opens(home: Path) -> None:
+    before = load_key_ring(home / "keyring.json", {})
+    result = runner.invoke(app, ["keys", "rotate"])
+    assert result.exit_code == 0, result.output
+    after = load_key_ring(home / "keyring.json", {})
+    assert after.active != before.active and before.active in after.keys
+    assert load_key_ring(home / "keyring.json.previous", {}) == before
+    assert "re-sealed 2 persons" in result.output
+    history = runner.invoke(app, ["status", "history", "P1"])
+    assert history.exit_code == 0 and "registered" in history.output
+    assert runner.invoke(app, ["audit", "verify"]).exit_code == 0

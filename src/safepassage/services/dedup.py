@@ -193,6 +193,7 @@ def merge(session: Session, operator: Operator, kept_id: str, merged_id: str) ->
         kept_id,
         kept_row.household_id,
         _absorb(kept.personal, duplicate.personal),
+        from_source=False,
     )
     merged_row.merged_into = kept_id
     stamp = now()
@@ -265,7 +266,7 @@ def unmerge(session: Session, operator: Operator, merge_id: int) -> None:
     kept_row = session.get(PersonRow, row.kept_id)
     merged_row = session.get(PersonRow, row.merged_id)
     assert kept_row is not None and merged_row is not None  # foreign keys
-    update_person(session, operator, row.kept_id, kept_row.household_id, before)
+    update_person(session, operator, row.kept_id, kept_row.household_id, before, from_source=False)
     merged_row.merged_into = None
     stamp = now()
     row.undone_at, row.undone_by = stamp, operator.name

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from safepassage.model.registry import PersonalData
 from safepassage.protection.keys import KeyRing
 from safepassage.services.importing import rekey_quarantine
 from safepassage.services.registry import (
@@ -24,6 +25,7 @@ from safepassage.services.registry import (
     seal_personal,
 )
 from safepassage.store import audit
+from safepassage.store.codec import decode_personal
 from safepassage.store.tables import LookupRow, MergeRow, PersonRow
 
 BATCH = 2000
@@ -40,10 +42,23 @@ def merge_place(kept_id: str, merged_id: str) -> str:
     return f"merges:{kept_id}:{merged_id}"
 
 
+def _sources_before_merges(session: Session, operator: Operator) -> dict[str, PersonalData]:
+    """For each record that absorbed duplicates, what it was before its first merge still in
+    force: its fingerprint stands for that (the source row), not for what merges added."""
+    first: dict[str, PersonalData] = {}
+    query = select(MergeRow).where(MergeRow.undone_at.is_(None)).order_by(MergeRow.id)
+    for merge in session.execute(query).scalars():
+        if merge.kept_id not in first:
+            place = merge_place(merge.kept_id, merge.merged_id)
+            first[merge.kept_id] = decode_personal(operator.sealer.open(merge.sealed_before, place))
+    return first
+
+
 def rotate_keys(session: Session, operator: Operator, new_ring: KeyRing) -> RotationSummary:
     """Re-seal the registry from ``operator``'s ring to ``new_ring`` (which must still hold
     the old keys: the audit log's older entries are checked with them)."""
     new = Operator.with_ring(operator.name, new_ring)
+    sources = _sources_before_merges(session, operator)
     ids = list(session.execute(select(PersonRow.id).order_by(PersonRow.id)).scalars())
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
@@ -51,7 +66,7 @@ def rotate_keys(session: Session, operator: Operator, new_ring: KeyRing) -> Rota
         for row in session.execute(select(PersonRow).where(PersonRow.id.in_(chunk))).scalars():
             data = open_personal(operator, row.id, row.sealed)
             row.sealed = seal_personal(new, row.id, data)
-            row.fingerprint = fingerprint(new, row.household_id, data)
+            row.fingerprint = fingerprint(new, row.household_id, sources.get(row.id, data))
             session.add_all(
                 LookupRow(person_id=row.id, kind=kind, digest=digest)
                 for kind, digest in lookups_of(new, data)

@@ -186,13 +186,26 @@ def add_person(session: Session, operator: Operator, person: Person) -> None:
 
 
 def update_person(
-    session: Session, operator: Operator, person_id: str, household_id: str, data: PersonalData
+    session: Session,
+    operator: Operator,
+    person_id: str,
+    household_id: str,
+    data: PersonalData,
+    *,
+    from_source: bool = True,
 ) -> None:
-    """Replace a person's sealed data and blind indexes (a corrected registration)."""
+    """Replace a person's sealed data and blind indexes.
+
+    ``from_source`` says the new data is what the registration source now says (a corrected
+    row): only then does the fingerprint follow, because the fingerprint stands for the source
+    row last taken in. A merge changes the record but not its source, and a re-import of the
+    same file must not undo the merge.
+    """
     row = _person_row(session, person_id)
     row.household_id = household_id
     row.sealed = seal_personal(operator, person_id, data)
-    row.fingerprint = fingerprint(operator, household_id, data)
+    if from_source:
+        row.fingerprint = fingerprint(operator, household_id, data)
     row.updated_at = now()
     session.execute(delete(LookupRow).where(LookupRow.person_id == person_id))
     session.add_all(
