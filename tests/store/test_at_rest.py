@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import POSTGRES_URL, POSTGRES_URL_ENV
 from sqlalchemy import make_url, text
 
+from conftest import POSTGRES_URL, POSTGRES_URL_ENV
 from safepassage.formats.registry_rows import ColumnMapping, read_table
 from safepassage.protection import KeyRing
 from safepassage.services.importing import import_rows

@@ -20,7 +20,7 @@ from safepassage.cli import dedup as dedup_cli
 from safepassage.cli import importing as importing_cli
 from safepassage.cli import operations as operations_cli
 from safepassage.cli import registry as registry_cli
-from safepassage.cli import render
+from safepassage.cli import registry_options, render
 from safepassage.formats.plan_json import read_plan, write_plan
 from safepassage.formats.problems import InputError, Problem
 from safepassage.formats.road_network import GEOJSON_SUFFIXES, read_geojson_roads, read_tntp
@@ -28,6 +28,7 @@ from safepassage.formats.scenario_folder import read_scenario, write_scenario
 from safepassage.model import Scenario
 from safepassage.planning import PLANNERS, PlanParams, prove_bound, solve
 from safepassage.planning.replanning import commitments
+from safepassage.protection.keys import KeyRing, write_key_ring
 from safepassage.services.demo import run_demo
 from safepassage.synthetic.network_scenario import network_scenario
 from safepassage.synthetic.random_scenario import random_scenario
@@ -69,11 +70,14 @@ def _fail_on_input(problems: tuple[Problem, ...]) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _load(folder: Path) -> Scenario:
+def _load(folder: Path, from_registry: bool = False, db: str | None = None) -> Scenario:
     try:
-        return read_scenario(folder)
+        scenario = read_scenario(folder)
     except InputError as error:
         raise _fail_on_input(error.problems) from None
+    if from_registry:
+        return registry_options.with_registry_households(scenario, db)
+    return scenario
 
 
 @contextmanager
@@ -132,9 +136,11 @@ def plan(
             help="Re-plan: keep the moves this earlier plan made before --from and plan the rest.",
         ),
     ] = None,
+    from_registry: registry_options.FromRegistryOption = False,
+    db: registry_options.DbOption = None,
 ) -> None:
     """Plan the evacuation of a scenario and print a summary."""
-    scenario = _load(scenario_folder)
+    scenario = _load(scenario_folder, from_registry, db)
     if solver not in PLANNERS:
         raise _fail_on_input(
             (
@@ -185,6 +191,8 @@ def plan(
 def verify_command(
     scenario_folder: ScenarioArg,
     plan_file: Annotated[Path, typer.Argument(help="Plan JSON to check.")],
+    from_registry: registry_options.FromRegistryOption = False,
+    db: registry_options.DbOption = None,
 ) -> None:
     """Check a plan against every rule of the contract: exit 0 valid, 1 not, 2 unreadable."""
     problems: list[Problem] = []
@@ -199,6 +207,8 @@ def verify_command(
         problems.extend(error.problems)
     if problems or scenario is None:
         raise _fail_on_input(tuple(problems))
+    if from_registry:
+        scenario = registry_options.with_registry_households(scenario, db)
     report = verify(scenario, plan_data)
     render.verification(console, scenario, report)
     if not report.is_valid():
@@ -206,10 +216,22 @@ def verify_command(
 
 
 @app.command()
-def demo() -> None:
-    """Plan the bundled southwest Syria 2018 scenario and tell what happened and why."""
+def demo(
+    db: registry_options.DbOption = None,
+    key_file: registry_options.KeyFileOption = None,
+) -> None:
+    """Import the bundled synthetic registry, plan the southwest Syria 2018 scenario from it,
+    and tell what happened and why. With --db the registry is kept there; otherwise it is a
+    throw-away one."""
+    database = registry_options.database(db) if db else None
+    ring = None
+    if database is not None:
+        path = key_file or registry_options.default_key_file()
+        if not path.exists():
+            write_key_ring(KeyRing.generate(), path)
+        ring = registry_options.key_ring(path)
     with _progress_bar(None, "planning the bundled scenario") as advance:
-        account = run_demo(progress=advance)
+        account = run_demo(progress=advance, database=database, ring=ring)
     render.demo(console, account)
 
 

@@ -22,10 +22,12 @@ from rich.table import Table
 from safepassage.cli.registry_options import (
     ActorOption,
     DbOption,
+    FromRegistryOption,
     KeyFileOption,
     errors,
     fail,
     registry_session,
+    with_registry_households,
 )
 from safepassage.formats.plan_json import read_plan
 from safepassage.formats.problems import InputError
@@ -122,6 +124,7 @@ def manifest_command(
             "instead of printing it; the recipient opens it with `export open`.",
         ),
     ] = None,
+    from_registry: FromRegistryOption = False,
     db: DbOption = None,
     key_file: KeyFileOption = None,
     actor: ActorOption = None,
@@ -129,6 +132,8 @@ def manifest_command(
     """The persons a crossing should expect: ICAO name, date of birth, nationality, document
     number. Printed as CSV, or sealed into --out; the export is audited."""
     loaded_scenario, loaded_plan = _inputs(scenario, plan)
+    if from_registry:
+        loaded_scenario = with_registry_households(loaded_scenario, db)
     passphrase = _passphrase(confirm=True) if out is not None else ""
     try:
         with registry_session(db, key_file, actor) as (session, operator):

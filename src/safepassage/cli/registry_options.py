@@ -18,8 +18,10 @@ from rich.console import Console
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from safepassage.model import Scenario
 from safepassage.protection.keys import KeyRing, KeyRingUnavailable, load_key_ring
 from safepassage.services.registry import Operator
+from safepassage.services.registry_planning import RegistryDoesNotFit, scenario_from_registry
 from safepassage.store.database import Database, DatabaseUnavailable, data_folder, open_database
 from safepassage.store.schema import current_revision, head_revision
 
@@ -41,6 +43,13 @@ KeyFileOption = Annotated[
         help="Key ring file (default: $SAFEPASSAGE_KEY_FILE, $SAFEPASSAGE_KEYS, else "
         "keyring.json in the data folder). Keep it apart from the database and its backups.",
         show_default=False,
+    ),
+]
+FromRegistryOption = Annotated[
+    bool,
+    typer.Option(
+        "--registry",
+        help="Take the households from the registry (--db) instead of households.csv.",
     ),
 ]
 ActorOption = Annotated[
@@ -88,6 +97,20 @@ def check_schema(db: Database) -> None:
             f"the registry at {db.name} is at schema {current or 'none'}, this SafePassage "
             f"needs {head_revision()}: run `safepassage db upgrade`"
         )
+
+
+def with_registry_households(scenario: Scenario, location: str | None) -> Scenario:
+    """The scenario's households replaced by the registry's (no key needed: origins, sizes,
+    priorities and clearances are kept in clear)."""
+    db = database(location)
+    try:
+        check_schema(db)
+        with db.session() as session:
+            return scenario_from_registry(scenario, session)
+    except RegistryDoesNotFit as misfit:
+        raise fail(str(misfit)) from None
+    finally:
+        db.dispose()
 
 
 @contextmanager

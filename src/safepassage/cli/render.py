@@ -70,6 +70,17 @@ def demo(console: Console, account: DemoAccount) -> None:
         f"({cleared} cleared for a crossing that opens) in {len(scenario.nodes)} places, "
         f"{len(scenario.roads)} directed roads. The registry is SYNTHETIC: no real person."
     )
+    load = account.registry
+    where = (
+        f"the registry at {load.kept_at}"
+        if load.kept_at
+        else "a throw-away sealed registry (deleted at the end)"
+    )
+    console.print(
+        f"Registry: {load.imported.rows} registrations imported into {where}: "
+        f"{load.imported.added} added, {load.imported.quarantined} quarantined; "
+        f"{load.households} households planned from the store."
+    )
     for crossing in scenario.crossings:
         name = scenario.node_by_id[crossing.node].name
         if crossing.windows:

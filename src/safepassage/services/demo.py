@@ -3,19 +3,35 @@
 Volunteers were told to head for the Golan line on 19 July 2018; the seed reports ask what
 earlier planning would have changed. The account answers with two verified plans of the same
 synthetic registry, from 19 July and from 1 July.
+
+The registry goes the way a real one would: its rows are imported into a sealed registry (a
+throw-away SQLite file and key ring unless the caller gives a database and keys), and the
+households are planned from the store, not from the scenario's CSV.
 """
 
 from __future__ import annotations
 
+import csv
+import tempfile
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
+from safepassage.formats.registry_rows import ColumnMapping, RawRow
 from safepassage.formats.scenario_folder import read_scenario
 from safepassage.model import Scenario
 from safepassage.planning import PlanParams, Progress, Result, solve
+from safepassage.protection.keys import KeyRing
+from safepassage.services.importing import ImportSummary, import_rows
+from safepassage.services.registry import Operator
+from safepassage.services.registry_planning import scenario_from_registry
+from safepassage.store.database import Database
+from safepassage.store.schema import upgrade
+from safepassage.store.sqlite import SQLiteDatabase
 
 BUNDLED_SCENARIO = "southwest-syria-2018"
 PLANNED_FROM = datetime.fromisoformat("2018-07-19T00:00:00+03:00")
@@ -58,22 +74,98 @@ class PlanAccount:
 
 
 @dataclass(frozen=True)
+class RegistryLoad:
+    """How the synthetic registry went into the store; ``kept_at`` is None for a throw-away
+    registry."""
+
+    imported: ImportSummary
+    households: int
+    kept_at: str | None
+
+
+@dataclass(frozen=True)
 class DemoAccount:
     scenario: Scenario
     scenario_path: Path
+    registry: RegistryLoad
     planned: PlanAccount
     counterfactual: PlanAccount
     historical_out: int = HISTORICAL_OUT
 
 
-def run_demo(progress: Progress | None = None, departures_shown: int = 8) -> DemoAccount:
+def registration_rows(folder: Path) -> list[RawRow]:
+    """The bundled ``persons.csv`` joined with ``households.csv``, as the rows of a
+    registration export. Legal basis: the vital interests of the persons (GDPR art. 6(1)(d)),
+    the basis humanitarian evacuations rely on when consent cannot be asked in time."""
+    with (folder / "households.csv").open(encoding="utf-8", newline="") as handle:
+        households = {row["id"]: row for row in csv.DictReader(handle)}
+    rows = []
+    with (folder / "persons.csv").open(encoding="utf-8", newline="") as handle:
+        for number, person in enumerate(csv.DictReader(handle), start=2):
+            household = households[person["household_id"]]
+            values = {
+                "person_id": person["id"],
+                "household_id": person["household_id"],
+                "origin": household["origin"],
+                "priority": str(round(float(household["priority"] or 1))),
+                "cleared_for": household["cleared_for"],
+                "name_arabic": person["name_arabic"],
+                "name_icao": person["name_latin"],
+                "date_of_birth": person["birth_year"],
+                "sex": person["sex"],
+                "role": person["role"],
+                "relationship": person["relationship"],
+                "nationality": "SYR",
+                "consent": "no",
+                "legal_basis": "vital interests",
+            }
+            rows.append(RawRow(number, values))
+    return rows
+
+
+@contextmanager
+def _demo_registry(database: Database | None) -> Iterator[Database]:
+    if database is not None:
+        upgrade(database)
+        yield database
+        return
+    with tempfile.TemporaryDirectory(prefix="safepassage-demo-") as folder:
+        throwaway = SQLiteDatabase(Path(folder) / "registry.db")
+        try:
+            upgrade(throwaway)
+            yield throwaway
+        finally:
+            throwaway.dispose()
+
+
+def run_demo(
+    progress: Progress | None = None,
+    departures_shown: int = 8,
+    *,
+    database: Database | None = None,
+    ring: KeyRing | None = None,
+) -> DemoAccount:
+    """Import the bundled registry into ``database`` (a throw-away one if None) sealed with
+    ``ring`` (a fresh one if None), and plan its households twice."""
     path = bundled_scenario_path()
-    scenario = read_scenario(path)
+    operator = Operator.with_ring("demo", ring or KeyRing.generate())
+    with _demo_registry(database) as store:
+        with store.session() as session:
+            imported = import_rows(
+                session,
+                operator,
+                "bundled registry",
+                registration_rows(path),
+                ColumnMapping.default(),
+            )
+        with store.session() as session:
+            scenario = scenario_from_registry(read_scenario(path), session)
+        load = RegistryLoad(imported, len(scenario.households), store.name if database else None)
     planned = _account(scenario, "told to go on 19 July", PLANNED_FROM, progress, departures_shown)
     counterfactual = _account(
         scenario, "planning from 1 July", COUNTERFACTUAL_FROM, progress, departures_shown
     )
-    return DemoAccount(scenario, path, planned, counterfactual)
+    return DemoAccount(scenario, path, load, planned, counterfactual)
 
 
 def _account(
