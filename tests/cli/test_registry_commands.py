@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from conftest import register_people
 from safepassage.cli.main import app
 from safepassage.protection.keys import load_key_ring
+from safepassage.services.demo import bundled_scenario_path
 from safepassage.services.registry import Operator
 from safepassage.store import open_database
 
@@ -96,3 +97,44 @@ def test_keys_rotate_rewrites_the_ring_and_everything_still_opens(home: Path) ->
     history = runner.invoke(app, ["status", "history", "P1"])
     assert history.exit_code == 0 and "registered" in history.output
     assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
+
+
+def test_a_kept_demo_registry_plans_verifies_and_gives_a_manifest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAFEPASSAGE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SAFEPASSAGE_EXPORT_PASSPHRASE", "a long enough passphrase")
+    for name in ("SAFEPASSAGE_DB", "SAFEPASSAGE_KEY_FILE", "SAFEPASSAGE_KEYS"):
+        monkeypatch.delenv(name, raising=False)
+    database = str(tmp_path / "home" / "registry.db")
+    demo = runner.invoke(app, ["demo", "--db", database])
+    assert demo.exit_code == 0, demo.output
+    assert "imported into the registry at" in " ".join(demo.output.split())
+    scenario = str(bundled_scenario_path())
+    plan = str(tmp_path / "p.json")
+    planned = runner.invoke(
+        app, ["plan", scenario, "--registry", "--from", "2018-07-01T00:00:00+03:00", "--out", plan]
+    )
+    assert planned.exit_code == 0, planned.output
+    assert "710 of 1000" in planned.output
+    assert runner.invoke(app, ["verify", scenario, plan]).exit_code == 1
+    assert runner.invoke(app, ["verify", scenario, plan, "--registry"]).exit_code == 0
+    sealed = tmp_path / "manifest.sealed"
+    made = runner.invoke(
+        app,
+        [
+            "manifest",
+            "quneitra-crossing",
+            "--scenario",
+            scenario,
+            "--plan",
+            plan,
+            "--registry",
+            "--out",
+            str(sealed),
+        ],
+    )
+    assert made.exit_code == 0, made.output
+    opened = runner.invoke(app, ["export", "open", str(sealed)])
+    assert opened.stdout.startswith("household_id,window,name_icao,date_of_birth")
+    assert opened.stdout.count("\n") == 711
