@@ -142,6 +142,23 @@ def test_a_headcount_off_by_one_is_flagged_and_moves_nobody(
     assert flagged.at.tzinfo is not None
 
 
+def test_a_resolved_discrepancy_leaves_the_list_once(
+    session: Session, operator: Operator, cleared_household: list[str]
+) -> None:
+    outcome = operations.record_checkpoint(
+        session, operator, "H1", CheckpointKind.ASSEMBLY, "ap-1", 2
+    )
+    operations.resolve_discrepancy(session, operator, outcome.checkpoint_id, "recounted: 3")
+    assert operations.discrepancies(session) == []
+    with pytest.raises(operations.ResolutionRefused, match="resolved already"):
+        operations.resolve_discrepancy(session, operator, outcome.checkpoint_id, "again")
+    matched = operations.record_checkpoint(
+        session, operator, "H1", CheckpointKind.ASSEMBLY, "ap-1", 3
+    )
+    with pytest.raises(operations.ResolutionRefused, match="not a flagged discrepancy"):
+        operations.resolve_discrepancy(session, operator, matched.checkpoint_id, "nothing")
+
+
 def test_crossing_before_departure_is_refused_and_changes_no_status(
     session: Session, operator: Operator, cleared_household: list[str]
 ) -> None:

@@ -108,6 +108,23 @@ def discrepancies_command(db: DbOption = None, key_file: KeyFileOption = None) -
     console.print(table)
 
 
+@commands.command("resolve")
+def resolve_command(
+    checkpoint: Annotated[int, typer.Argument(help="The flagged checkpoint.")],
+    note: Annotated[str, typer.Option(help="What was found (no names: ids and facts).")],
+    db: DbOption = None,
+    key_file: KeyFileOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Close a flagged checkpoint with a note; it leaves the list of discrepancies."""
+    try:
+        with registry_session(db, key_file, actor) as (session, operator):
+            operations.resolve_discrepancy(session, operator, checkpoint, note)
+    except operations.ResolutionRefused as refused:
+        raise fail(str(refused)) from None
+    console.print(f"checkpoint {checkpoint} resolved")
+
+
 @commands.command("manifest")
 def manifest_command(
     crossing: Annotated[str, typer.Argument(help="Crossing node id.")],

@@ -197,10 +197,10 @@ class FlaggedCheckpoint:
 
 
 def discrepancies(session: Session) -> list[FlaggedCheckpoint]:
-    """Every flagged checkpoint, oldest first: the coordinator's list of things to resolve."""
+    """Every flagged checkpoint not yet resolved, oldest first: the coordinator's list."""
     rows = session.execute(
         select(CheckpointRow)
-        .where(CheckpointRow.discrepancy.is_(True))
+        .where(CheckpointRow.discrepancy.is_(True), CheckpointRow.resolved_at.is_(None))
         .order_by(CheckpointRow.at, CheckpointRow.id)
     ).scalars()
     return [
@@ -217,6 +217,34 @@ def discrepancies(session: Session) -> list[FlaggedCheckpoint]:
         )
         for row in rows
     ]
+
+
+class ResolutionRefused(ValueError):
+    """A checkpoint that is not a discrepancy awaiting resolution."""
+
+
+def resolve_discrepancy(
+    session: Session, operator: Operator, checkpoint_id: int, note: str
+) -> None:
+    """Close a flagged checkpoint with what the coordinator found (ids and facts, no names:
+    "child asleep in the car, recounted 5"). Statuses are moved separately, with their own
+    rules, so the note records the judgement and the status history the moves."""
+    row = session.get(CheckpointRow, checkpoint_id)
+    if row is None or not row.discrepancy:
+        raise ResolutionRefused(f"checkpoint {checkpoint_id} is not a flagged discrepancy")
+    if row.resolved_at is not None:
+        raise ResolutionRefused(f"checkpoint {checkpoint_id} was resolved already")
+    if not 0 < len(note) <= 200:
+        raise ResolutionRefused("a resolution note takes 1 to 200 characters")
+    row.resolved_at, row.resolved_by, row.resolution = registry.now(), operator.name, note
+    audit.record(
+        session,
+        operator.ring,
+        actor=operator.name,
+        action="checkpoint-resolve",
+        subject=row.household_id,
+        detail={"checkpoint": checkpoint_id},
+    )
 
 
 # --- manifests -------------------------------------------------------------------------------

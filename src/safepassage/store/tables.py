@@ -164,6 +164,9 @@ class CheckpointRow(Base):
     discrepancy: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[datetime] = mapped_column(STAMP)
     actor: Mapped[str] = mapped_column(String(64))
+    resolved_at: Mapped[datetime | None] = mapped_column(STAMP)
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    resolution: Mapped[str | None] = mapped_column(String(200))
 
 
 class AuditRow(Base):
