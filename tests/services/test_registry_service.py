@@ -94,3 +94,13 @@ def test_records_sealed_with_another_ring_do_not_open(session: Session, operator
     stranger = Operator.with_ring("stranger", KeyRing.generate())
     with pytest.raises(SealBroken):
         registry.read_persons(session, stranger, ["P0"], purpose="test")
+
+
+def test_reads_larger_than_one_statement_are_split(
+    session: Session, operator: Operator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL refuses more than 65,535 parameters; a dedup run reads everyone at once."""
+    ids = register_people(session, operator, size=5)
+    monkeypatch.setattr(registry, "IN_LIST_LIMIT", 2)
+    persons = registry.read_persons(session, operator, ids, purpose="test")
+    assert [person.id for person in persons] == ids

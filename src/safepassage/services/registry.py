@@ -38,6 +38,8 @@ from safepassage.store.tables import (
 
 CROSSING = "crossing"
 HOST = "host"
+IN_LIST_LIMIT = 5000
+"""Ids per ``IN (...)`` list: PostgreSQL takes at most 65,535 parameters in one statement."""
 
 
 class UnknownRecord(LookupError):
@@ -225,10 +227,11 @@ def read_persons(
     session: Session, operator: Operator, person_ids: Sequence[str], *, purpose: str
 ) -> list[Person]:
     """Open the records of ``person_ids``; the audit entry names them and the purpose."""
-    rows = {
-        row.id: row
-        for row in session.execute(select(PersonRow).where(PersonRow.id.in_(person_ids))).scalars()
-    }
+    rows: dict[str, PersonRow] = {}
+    for start in range(0, len(person_ids), IN_LIST_LIMIT):
+        chunk = person_ids[start : start + IN_LIST_LIMIT]
+        query = select(PersonRow).where(PersonRow.id.in_(chunk))
+        rows.update((row.id, row) for row in session.execute(query).scalars())
     missing = [person_id for person_id in person_ids if person_id not in rows]
     if missing:
         raise UnknownRecord(f"no person {missing[0]} in the registry")
