@@ -135,8 +135,9 @@ def deduplicate(engine: str, folder: Path, persons: int, seed: int) -> dict[str,
     operator = Operator.with_ring("benchmark", KeyRing.generate())
     with fresh_database(engine, folder, "dedup") as database:
         with database.session() as session:
-            for household_id in sorted({record.household_id for record in records}):
-                origin = places.get(household_id, "nawa")
+            # A duplicate registered under a new household id brings its own place.
+            origins = {record.household_id: record.place for record in reversed(records)}
+            for household_id, origin in sorted(origins.items()):
                 registry.save_household(session, operator, Household(household_id, origin, 1))
             batch = [
                 Person(
