@@ -21,6 +21,7 @@ from safepassage.cli import importing as importing_cli
 from safepassage.cli import operations as operations_cli
 from safepassage.cli import registry as registry_cli
 from safepassage.cli import registry_options, render
+from safepassage.cli import serve as serve_cli
 from safepassage.formats.plan_json import read_plan, write_plan
 from safepassage.formats.problems import InputError, Problem
 from safepassage.formats.road_network import GEOJSON_SUFFIXES, read_geojson_roads, read_tntp
@@ -55,6 +56,8 @@ app.add_typer(importing_cli.quarantine_app, name="quarantine")
 app.add_typer(dedup_cli.dedup_app, name="dedup")
 app.add_typer(operations_cli.commands)
 app.add_typer(operations_cli.export_app, name="export")
+app.add_typer(serve_cli.commands)
+app.add_typer(serve_cli.users_app, name="users")
 
 console = Console()
 errors = Console(stderr=True)

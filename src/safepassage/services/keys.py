@@ -2,9 +2,10 @@
 
 Rotation is what an operation does when a key may have leaked (a laptop lost at a border), so
 it must leave nothing behind that the old key alone can open or match: every person's record,
-every merge snapshot, every quarantined row is opened with the old key and sealed with the new
-one, and the look-ups, fingerprints and quarantine digests are recomputed with the new index
-key, all in one transaction. The CLI writes the new key ring only after this succeeds.
+every merge snapshot, every quarantined row and every account's second-factor secret is
+opened with the old key and sealed with the new one, and the look-ups, fingerprints and
+quarantine digests are recomputed with the new index key, all in one transaction. The CLI
+writes the new key ring only after this succeeds.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from safepassage.model.registry import PersonalData
 from safepassage.protection.keys import KeyRing
+from safepassage.services.accounts import rekey_accounts
 from safepassage.services.importing import rekey_quarantine
 from safepassage.services.registry import (
     Operator,
@@ -80,6 +82,7 @@ def rotate_keys(session: Session, operator: Operator, new_ring: KeyRing) -> Rota
         )
         merges += 1
     quarantined = rekey_quarantine(session, operator, new)
+    rekey_accounts(session, operator, new)
     session.flush()
     audit.record(
         session,

@@ -192,3 +192,44 @@ class AuditHeadRow(Base):
     seq: Mapped[int] = mapped_column(Integer)
     mac: Mapped[str] = mapped_column(String(64))
     head_mac: Mapped[str] = mapped_column(String(64))
+
+
+class AccountRow(Base):
+    """A user of the web application and the API (staff, never an evacuee).
+
+    ``totp_secret`` is sealed like personal data: whoever reads it can forge second factors.
+    ``sessions_valid_after`` signs out everywhere at once: sessions begun before it are
+    refused without touching each of them.
+    """
+
+    __tablename__ = "accounts"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[str] = mapped_column(Text)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    totp_secret: Mapped[bytes] = mapped_column(LargeBinary)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    failed_attempts: Mapped[int] = mapped_column(Integer)
+    locked_until: Mapped[datetime | None] = mapped_column(STAMP)
+    disabled: Mapped[bool] = mapped_column(Boolean)
+    sessions_valid_after: Mapped[datetime] = mapped_column(STAMP)
+    created_at: Mapped[datetime] = mapped_column(STAMP)
+
+
+class SessionRow(Base):
+    """A signed-in session: a browser's cookie or an API client's bearer token. Only the
+    SHA-256 of the token is kept, so a copy of the database signs nobody in."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(STAMP)
+    expires_at: Mapped[datetime] = mapped_column(STAMP)
+    revoked_at: Mapped[datetime | None] = mapped_column(STAMP)

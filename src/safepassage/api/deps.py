@@ -1,0 +1,175 @@
+"""What a request needs before its handler runs: a unit of work, the account, its rights.
+
+Every route names its action with :func:`permit`, so the role check happens in one place
+(:mod:`safepassage.policy`) before anything is read. Records outside an account's scope are
+reported as unknown (404), the same as records that do not exist: a host liaison must not
+learn from a 403 which other households the registry holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any, cast
+from urllib.parse import urlsplit
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from safepassage.api.settings import Settings
+from safepassage.policy import Action, allowed, scope_filter
+from safepassage.protection.sealing import Sealer
+from safepassage.services.accounts import Account, SessionKind, account_for_token
+from safepassage.services.registry import IN_LIST_LIMIT, Operator, UnknownRecord
+from safepassage.store.database import Database
+from safepassage.store.tables import HouseholdRow, PersonRow
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+ROW_ID_MAX = 2**31 - 1
+"""The largest integer id a row can have (PostgreSQL's ``integer``): a larger one in a path is
+refused as invalid rather than failing in the database."""
+
+
+@dataclass(frozen=True)
+class Server:
+    """What :func:`safepassage.api.app.create_app` sets up once and every request shares."""
+
+    settings: Settings
+    database: Database
+    sealer: Sealer
+
+
+def get_server(request: Request) -> Server:
+    return cast(Server, request.app.state.server)
+
+
+ServerDep = Annotated[Server, Depends(get_server)]
+
+
+def get_session(server: ServerDep) -> Iterator[Session]:
+    """One unit of work per request: committed when the handler returns (before the
+    response leaves, so a failed commit is an error the client sees), rolled back when it
+    raises, so a refused change leaves nothing half done."""
+    with Session(server.database.engine, expire_on_commit=False) as session:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        session.commit()
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+bearer_scheme = HTTPBearer(
+    auto_error=False, description="A token from POST /api/auth/token, as `Bearer <token>`."
+)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    kind: SessionKind
+    token: str
+
+
+def get_credentials(
+    request: Request,
+    server: ServerDep,
+    header: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Credentials | None:
+    """A bearer token from the Authorization header, else the session cookie.
+
+    A cookie rides along with any request the browser makes, including one a hostile page
+    sends; the cookie is ``SameSite=Strict``, and a changing request that says it comes
+    from another origin is refused as well."""
+    if header is not None:
+        return Credentials(SessionKind.BEARER, header.credentials)
+    cookie = request.cookies.get(server.settings.cookie_name)
+    if cookie is None:
+        return None
+    origin = request.headers.get("origin")
+    if (
+        request.method not in SAFE_METHODS
+        and origin is not None
+        and urlsplit(origin).netloc != request.headers.get("host")
+    ):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "a request from another site")
+    return Credentials(SessionKind.COOKIE, cookie)
+
+
+CredentialsDep = Annotated[Credentials | None, Depends(get_credentials)]
+
+
+def current_account(session: SessionDep, credentials: CredentialsDep) -> Account:
+    account = (
+        account_for_token(session, credentials.token, credentials.kind)
+        if credentials is not None
+        else None
+    )
+    if account is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "sign in first (POST /api/auth/login or /api/auth/token)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return account
+
+
+CurrentAccount = Annotated[Account, Depends(current_account)]
+
+
+class Permit:
+    """The role check of one action, as a dependency; ``action`` is what the route does."""
+
+    def __init__(self, action: Action) -> None:
+        self.action = action
+
+    def __call__(self, account: CurrentAccount) -> Account:
+        if not allowed(account.role, self.action):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"a {account.role.value} account may not do {self.action.value}",
+            )
+        return account
+
+
+def permit(action: Action) -> Any:
+    """``dependencies=[permit(Action.X)]`` on a route: the role check runs first."""
+    return Depends(Permit(action))
+
+
+def get_operator(account: CurrentAccount, server: ServerDep) -> Operator:
+    """The services' operator: the account's name goes into the audit log and histories."""
+    return Operator(account.name, server.sealer)
+
+
+OperatorDep = Annotated[Operator, Depends(get_operator)]
+
+
+def check_household(session: Session, account: Account, household_id: str) -> None:
+    """Refuse, as unknown, a household that does not exist or is not in scope."""
+    found = session.execute(
+        select(HouseholdRow.id).where(HouseholdRow.id == household_id, scope_filter(account.scope))
+    ).first()
+    if found is None:
+        raise UnknownRecord(f"no household {household_id} in the registry")
+
+
+def check_persons(session: Session, account: Account, person_ids: Iterable[str]) -> None:
+    """Refuse, as unknown, the first person that does not exist or is not in scope."""
+    wanted = list(dict.fromkeys(person_ids))
+    visible: set[str] = set()
+    for start in range(0, len(wanted), IN_LIST_LIMIT):
+        chunk = wanted[start : start + IN_LIST_LIMIT]
+        visible.update(
+            session.execute(
+                select(PersonRow.id)
+                .join(HouseholdRow, PersonRow.household_id == HouseholdRow.id)
+                .where(PersonRow.id.in_(chunk), scope_filter(account.scope))
+            ).scalars()
+        )
+    for person_id in wanted:
+        if person_id not in visible:
+            raise UnknownRecord(f"no person {person_id} in the registry")
