@@ -138,3 +138,16 @@ def test_a_kept_demo_registry_plans_verifies_and_gives_a_manifest(
     opened = runner.invoke(app, ["export", "open", str(sealed)])
     assert opened.stdout.startswith("household_id,window,name_icao,date_of_birth")
     assert opened.stdout.count("\n") == 711
+
+
+def test_dedup_merge_and_undo_from_the_command_line(home: Path) -> None:
+    assert runner.invoke(app, ["dedup", "run"]).exit_code == 0
+    assert runner.invoke(app, ["dedup", "review"]).exit_code == 0
+    merged = runner.invoke(app, ["dedup", "merge", "P0", "P1"])
+    assert merged.exit_code == 0 and "merge 1: P1 folded into P0" in merged.output
+    again = runner.invoke(app, ["dedup", "merge", "P0", "P1"])
+    assert again.exit_code == 2 and "already merged" in again.output
+    assert runner.invoke(app, ["dedup", "unmerge", "1"]).exit_code == 0
+    undone = runner.invoke(app, ["dedup", "unmerge", "1"])
+    assert undone.exit_code == 2 and "already undone" in undone.output
+    assert runner.invoke(app, ["audit", "verify"]).exit_code == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -20,6 +22,17 @@ from safepassage.services import dedup
 from safepassage.services.registry import UnknownRecord
 
 console = Console()
+
+
+@contextmanager
+def _refusals_fail() -> Iterator[None]:
+    """A refused merge, undo or judgement exits 2 with the rule that refused it."""
+    try:
+        yield
+    except (dedup.MergeRefused, UnknownRecord) as refused:
+        raise fail(str(refused)) from None
+
+
 dedup_app = typer.Typer(help="Find and merge duplicate registrations.", no_args_is_help=True)
 
 
@@ -85,11 +98,8 @@ def merge(
     actor: ActorOption = None,
 ) -> None:
     """Fold a duplicate into the registration kept; `unmerge` undoes it."""
-    try:
-        with registry_session(db, key_file, actor) as (session, operator):
-            merge_id = dedup.merge(session, operator, kept, merged)
-    except (dedup.MergeRefused, UnknownRecord) as refused:
-        raise fail(str(refused)) from None
+    with _refusals_fail(), registry_session(db, key_file, actor) as (session, operator):
+        merge_id = dedup.merge(session, operator, kept, merged)
     console.print(f"merge {merge_id}: {merged} folded into {kept}")
 
 
@@ -101,11 +111,8 @@ def unmerge(
     actor: ActorOption = None,
 ) -> None:
     """Undo a merge: both registrations return as they were."""
-    try:
-        with registry_session(db, key_file, actor) as (session, operator):
-            dedup.unmerge(session, operator, merge_id)
-    except (dedup.MergeRefused, UnknownRecord) as refused:
-        raise fail(str(refused)) from None
+    with _refusals_fail(), registry_session(db, key_file, actor) as (session, operator):
+        dedup.unmerge(session, operator, merge_id)
     console.print(f"merge {merge_id} undone")
 
 
@@ -117,9 +124,6 @@ def distinct(
     actor: ActorOption = None,
 ) -> None:
     """Record that a candidate pair are two different people."""
-    try:
-        with registry_session(db, key_file, actor) as (session, operator):
-            dedup.mark_distinct(session, operator, pair)
-    except (dedup.MergeRefused, UnknownRecord) as refused:
-        raise fail(str(refused)) from None
+    with _refusals_fail(), registry_session(db, key_file, actor) as (session, operator):
+        dedup.mark_distinct(session, operator, pair)
     console.print(f"pair {pair} marked distinct")
