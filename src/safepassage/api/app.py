@@ -1,8 +1,8 @@
 """The web application: :func:`create_app` builds it from :class:`Settings`, nothing at import.
 
 The JSON API lives under ``/api`` (OpenAPI at ``/api/openapi.json``), one router per resource
-in :mod:`safepassage.api.routes`; the pages will mount their own router at ``/`` next to it,
-signing in with the same session cookie and calling the same services and policy.
+in :mod:`safepassage.api.routes`; the pages (:mod:`safepassage.web.pages`) are served at ``/``
+next to it, signing in with the same session cookie and calling the same services and policy.
 
 Errors say what went wrong with ids and rules only. Request validation errors in particular
 are returned without the value that failed: FastAPI's default echoes it, and it may be a
@@ -47,6 +47,7 @@ from safepassage.services.registry import UnknownRecord
 from safepassage.services.registry_planning import RegistryDoesNotFit
 from safepassage.store.database import Database, data_folder, open_database
 from safepassage.store.schema import current_revision, head_revision
+from safepassage.web import pages
 
 API_PREFIX = "/api"
 API_ROUTERS = (
@@ -162,6 +163,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.add_exception_handler(error_type, _refusal(code))
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.middleware("http")(_security_headers)
+    app.mount("/", pages.application(server))  # last: whatever the API does not answer
     return app
 
 
