@@ -6,15 +6,24 @@ import dataclasses
 import itertools
 from collections import defaultdict
 
+import numpy as np
 import pytest
 
 from conftest import at, build, crossing
 from safepassage.model import Household, HouseholdPlan, NodeKind, Plan, Scenario, Stop
 from safepassage.planning import PlanParams, solve, time_expanded
-from safepassage.planning.bound import lp_bound
+from safepassage.planning.bound import (
+    Prices,
+    backward_sweep,
+    crossing_profit,
+    lp_bound,
+    person_commodities,
+)
 from safepassage.planning.diagnosis import cleared_crossings
 from safepassage.planning.exact import _improve, plan_exact
 from safepassage.planning.step_network import StepNetwork
+from safepassage.synthetic.grid_network import grid_network
+from safepassage.synthetic.network_scenario import network_scenario
 from safepassage.synthetic.random_scenario import random_scenario
 from safepassage.verifier import verify
 
@@ -42,12 +51,54 @@ def full_lp_optimum(scenario: Scenario) -> float:
     return solution.objective
 
 
+def lagrangian(scenario: Scenario, prices: Prices) -> float:
+    """The Lagrangian bound of any prices, from the sweeps alone: capacities times prices,
+    plus every person's best profit (or nothing)."""
+    network = StepNetwork.compile(scenario)
+    value = float(
+        (network.road_capacity[:, None] * prices.road).sum()
+        + (np.maximum(network.shelter, 0)[:, None] * prices.shelter).sum()
+        + (network.window_capacity * prices.window).sum()
+    )
+    for commodity in person_commodities(scenario, 0):
+        crossing = crossing_profit(network, commodity, prices)
+        _present, home = backward_sweep(network, commodity, prices, crossing)
+        value += sum(n * max(0.0, home[o, r]) for o, r, n in commodity.sources)
+    return value
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_column_generation_reaches_the_full_lp_optimum(seed: int) -> None:
     scenario = random_scenario(seed, nodes=10, households=25, horizon_steps=48)
     bound = lp_bound(scenario)
     assert bound.proven_by == "LP relaxation"
     assert bound.value == pytest.approx(full_lp_optimum(scenario), rel=1e-6, abs=1e-5)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_column_generation_reaches_the_full_lp_optimum_through_bottlenecks(seed: int) -> None:
+    """Crossings in one corner, a front line and shelters: everyone's best itinerary queues for
+    the same roads, so pricing spreads departures and the master drops idle columns."""
+    scenario = network_scenario(grid_network(6, 6), seed=seed, households=300, horizon_steps=48)
+    bound = lp_bound(scenario)
+    assert bound.proven_by == "LP relaxation"
+    assert bound.value == pytest.approx(full_lp_optimum(scenario), rel=1e-6, abs=1e-5)
+    assert bound.prices is not None
+    assert lagrangian(scenario, bound.prices) == pytest.approx(bound.lagrangian, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("above", [0.0, 0.05, 0.3])
+def test_a_bound_stopped_at_a_plan_is_still_proven_by_its_prices(seed: int, above: float) -> None:
+    """Stopped as soon as it meets an objective (here: the optimum or above), the bound is
+    still above the LP optimum, and its prices alone give it back."""
+    scenario = network_scenario(grid_network(5, 5), seed=seed, households=150, horizon_steps=40)
+    optimum = full_lp_optimum(scenario)
+    bound = lp_bound(scenario, objective=optimum * (1 + above))
+    assert bound.value >= optimum - 1e-6
+    assert bound.lagrangian <= optimum * (1 + above) + 1e-6
+    assert bound.prices is not None
+    assert lagrangian(scenario, bound.prices) == pytest.approx(bound.lagrangian, abs=1e-6)
 
 
 @pytest.mark.parametrize("seed", range(12))

@@ -8,10 +8,21 @@ origin from its ready step.
 Written out over every node and step the LP has millions of columns on a city network and
 HiGHS does not finish in minutes, so it is solved by column generation: a HiGHS master over
 itineraries (path columns) and the capacities they touch, and a pricing step that finds each
-origin's most profitable itinerary under the master's capacity prices by one backward sweep
-over the steps per commodity. The bound reported is the Lagrangian one, valid at every
-iteration for any non-negative prices (capacities priced, each person then free to take its
-best itinerary or stay), so stopping early still leaves a proven bound, just a looser one.
+origin's most profitable itineraries under capacity prices by one backward sweep over the
+steps per commodity. The bound reported is the Lagrangian one, valid for any non-negative
+prices (capacities priced, each person then free to take its best itinerary or stay), so
+stopping early still leaves a proven bound, just a looser one.
+
+Two things make the generation converge where one best itinerary per origin and round
+stalled (a 30x30 grid with 5,000 households, still far off after 20 minutes):
+
+- Where everyone's best itineraries together overload a road or a shelter at some step, the
+  origins concerned also get their best itineraries leaving home at other steps. Best
+  itineraries alone all queue for the same cheapest road-step, so each round opened about
+  one more slot at each bottleneck; with departures spread, the master spreads the flow over
+  time itself.
+- Columns out of the master's basis for two solves in a row are dropped (pricing proposes
+  them again if they are needed), which keeps the master small: its solves dominate.
 """
 
 from __future__ import annotations
@@ -26,7 +37,7 @@ import numpy.typing as npt
 
 from safepassage.model import Scenario
 from safepassage.planning.diagnosis import cleared_crossings
-from safepassage.planning.step_network import StepNetwork
+from safepassage.planning.step_network import StepNetwork, compiled
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -36,6 +47,15 @@ _RELATIVE_MARGIN = 1e-9
 _ABSOLUTE_MARGIN = 1e-6
 """Slack added to the bound: it is a sum of floating-point products and must never fall a
 rounding error below the true value."""
+
+_DEPARTURES = 4
+"""Itineraries an origin may get per round, each leaving home at a different step, where its
+best itinerary meets a bottleneck that everyone's best itineraries together overload."""
+
+_IDLE_SOLVES = 2
+_RETIRE_AT_ONCE = 0.1
+"""A column leaves the master after this many solves in a row out of its basis, in batches of
+at least this share of the columns (each deletion rewrites HiGHS' matrix)."""
 
 
 @dataclass
@@ -47,16 +67,16 @@ class Prices:
     window: FloatArray
 
     @classmethod
-    def zero(cls, network: StepNetwork) -> Prices:
+    def unflatten(cls, network: StepNetwork, flat: FloatArray) -> Prices:
+        """Prices from one vector over every road-step, then every node-step, then every
+        window: the generation's capacity keys."""
         horizon = network.horizon
+        roads, nodes = len(network.road_source) * horizon, len(network.node_limit) * horizon
         return cls(
-            np.zeros((len(network.road_source), horizon)),
-            np.zeros((len(network.node_limit), horizon)),
-            np.zeros(len(network.window_open)),
+            flat[:roads].reshape(-1, horizon).copy(),
+            flat[roads : roads + nodes].reshape(-1, horizon).copy(),
+            flat[roads + nodes :].copy(),
         )
-
-    def copy(self) -> Prices:
-        return Prices(self.road.copy(), self.shelter.copy(), self.window.copy())
 
 
 @dataclass(frozen=True)
@@ -95,24 +115,28 @@ def lp_bound(
     """
     began = time.perf_counter()
     network = network or StepNetwork.compile(scenario)
-    commodities = person_commodities(scenario, from_step)
-    generation = _ColumnGeneration(network, commodities)
-    best = generation.price_and_add()  # prices are zero: everyone who could cross alone
-    best_prices = generation.prices.copy()
+    generation = _ColumnGeneration(network, person_commodities(scenario, from_step))
+    # at zero prices everyone who could cross alone does: the first bound and the first columns
+    prices = np.zeros(generation.keys)
+    pricing = generation.price(prices)
+    best, best_prices = pricing.bound, prices
+    generation.add_columns(pricing, np.zeros(generation.sources))
     iterations = 1
-    while generation.columns_added and time.perf_counter() - began < time_limit:
-        master = generation.solve_master()
-        bound = generation.price_and_add()
-        if bound < best:
-            best, best_prices = bound, generation.prices.copy()
-        iterations += 1
+    converged = False
+    while time.perf_counter() - began < time_limit:
+        master, prices, supply_prices = generation.solve_master()
         if best - master <= tolerance * max(1.0, abs(best)):
+            converged = True
             break
         if objective is not None and objective >= best - _ABSOLUTE_MARGIN:
             break
-    converged = not generation.columns_added or best - generation.master_value <= tolerance * max(
-        1.0, abs(best)
-    )
+        pricing = generation.price(prices)
+        iterations += 1
+        if pricing.bound < best:
+            best, best_prices = pricing.bound, prices
+        if not generation.add_columns(pricing, supply_prices):
+            converged = True  # nothing improves the master at its own duals: it is optimal
+            break
     proven_by = "LP relaxation" if converged else "Lagrangian bound (stopped early)"
     if objective is not None and objective >= best - _ABSOLUTE_MARGIN:
         proven_by = "LP relaxation (reached by a plan)"
@@ -124,7 +148,7 @@ def lp_bound(
         iterations,
         generation.column_count,
         best,
-        best_prices,
+        Prices.unflatten(network, best_prices),
     )
 
 
@@ -147,160 +171,269 @@ def person_commodities(scenario: Scenario, from_step: int) -> list[PersonCommodi
     ]
 
 
+@dataclass(frozen=True)
+class _Pricing:
+    """What one set of prices gives: the Lagrangian bound and the sweeps behind it."""
+
+    prices: Prices
+    bound: float
+    tables: list[tuple[FloatArray, FloatArray, FloatArray, FloatArray]]
+    # per commodity: crossing profit, present, home, depart (see _sweep)
+
+
 class _ColumnGeneration:
-    """Master LP over itineraries plus the pricing sweep that proposes new ones."""
+    """Master LP over itineraries plus the pricing sweep that proposes new ones.
+
+    Capacities are numbered by *key* over every road-step, node-step and window (the order of
+    :meth:`Prices.unflatten`); a key gets a master row only once an itinerary touches it.
+    Sources are numbered over all commodities, and their supply rows come first in the master.
+    """
 
     def __init__(self, network: StepNetwork, commodities: list[PersonCommodity]) -> None:
         self.network = network
         self.commodities = commodities
-        self.prices = Prices.zero(network)
+        horizon = network.horizon
+        self.shelter_key = len(network.road_source) * horizon
+        self.window_key = self.shelter_key + len(network.node_limit) * horizon
+        self.key_capacity = np.concatenate(
+            [
+                np.repeat(network.road_capacity, horizon),
+                np.repeat(np.maximum(network.shelter, 0), horizon),
+                network.window_capacity,
+            ]
+        ).astype(np.float64)
+        self.keys = len(self.key_capacity)
+        self.key_row = np.full(self.keys, -1, dtype=np.int64)
+        self.row_key = np.zeros(0, dtype=np.int64)
+        self.first_source = np.cumsum([0] + [len(c.sources) for c in commodities])
+        self.sources = int(self.first_source[-1])
+        self.persons = np.array([n for c in commodities for _o, _r, n in c.sources], dtype=float)
+        self.cross_index: list[IntArray] = []
+        for commodity in commodities:
+            index = np.full(len(network.node_limit), -1, dtype=np.int64)
+            index[list(commodity.crossings)] = np.arange(len(commodity.crossings))
+            self.cross_index.append(index)
+        self.seen: set[bytes] = set()  # signatures of the master's columns
+        self.signatures: list[bytes] = []  # by column
+        self.idle = np.zeros(0, dtype=np.int64)  # by column: solves in a row out of the basis
         self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
         # new columns keep the basis primal feasible: primal simplex resumes where it stopped
         self.highs.setOptionValue("simplex_strategy", 4)
         self.highs.setOptionValue("presolve", "off")
         self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
-        self.rows: dict[tuple[str, int, int], int] = {}
-        self.row_capacity: list[float] = []
-        self.supply_rows: list[list[int]] = []
-        for k, commodity in enumerate(commodities):
-            self.supply_rows.append(
-                [self._row(("supply", k, i), n) for i, (_o, _r, n) in enumerate(commodity.sources)]
-            )
-        self.supply_price = [np.zeros(len(c.sources)) for c in commodities]
-        self.columns_added = 0
+        empty = np.zeros(0, dtype=np.int32)
+        self.highs.addRows(
+            self.sources, np.full(self.sources, -np.inf), self.persons, 0, empty, empty, empty
+        )
         self.column_count = 0
-        self.master_value = 0.0
 
     # -- master ------------------------------------------------------------------------
 
-    def _row(self, key: tuple[str, int, int], capacity: float) -> int:
-        row = self.rows.get(key)
-        if row is None:
-            row = len(self.rows)
-            self.rows[key] = row
-            self.row_capacity.append(capacity)
-            empty = np.zeros(0, dtype=np.int32)
-            self.highs.addRows(
-                1, np.array([-np.inf]), np.array([float(capacity)]), 0, empty, empty, np.zeros(0)
-            )
-        return row
-
-    def solve_master(self) -> float:
+    def solve_master(self) -> tuple[float, FloatArray, FloatArray]:
+        """The master's value, its capacity duals by key and its supply duals by source."""
         self.highs.run()
+        value = float(self.highs.getInfo().objective_function_value)
+        if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            value = -np.inf  # its duals still price, but its value proves nothing
         solution = self.highs.getSolution()
         duals = np.maximum(np.asarray(solution.row_dual, dtype=np.float64), 0.0)
-        prices = self.prices
-        prices.road[:] = 0.0
-        prices.shelter[:] = 0.0
-        prices.window[:] = 0.0
-        for (kind, a, b), row in self.rows.items():
-            if kind == "road":
-                prices.road[a, b] = duals[row]
-            elif kind == "shelter":
-                prices.shelter[a, b] = duals[row]
-            elif kind == "window":
-                prices.window[a] = duals[row]
-        for k, rows in enumerate(self.supply_rows):
-            self.supply_price[k] = duals[rows]
-        self.master_value = float(self.highs.getInfo().objective_function_value)
-        return self.master_value
+        prices = np.zeros(self.keys)
+        prices[self.row_key] = duals[self.sources :]
+        self._retire(self.highs.getBasis())  # changes the model: read the solution first
+        return value, prices, duals[: self.sources]
+
+    def _retire(self, basis: highspy.HighsBasis) -> None:
+        """Drop the columns left out of the basis for ``_IDLE_SOLVES`` solves in a row.
+
+        Each simplex iteration of the master costs time in proportion to its columns, and most
+        itineraries only ever serve to reach the next prices: kept, they made the solves
+        dominate the generation. Most of them do not even price out (reduced cost zero: the
+        same persons by another way at the same value), so all non-basic ones go. Dropping
+        non-basic columns keeps the basis and the master's value; a column needed again is
+        proposed again by pricing.
+        """
+        basic = np.asarray(basis.col_status) == highspy.HighsBasisStatus.kBasic
+        self.idle = np.where(basic, 0, self.idle + 1)
+        stale = self.idle >= _IDLE_SOLVES
+        if stale.sum() < _RETIRE_AT_ONCE * len(stale):
+            return
+        gone = np.flatnonzero(stale)
+        self.highs.deleteCols(len(gone), gone.astype(np.int32))
+        for column in gone:
+            self.seen.discard(self.signatures[column])
+        self.signatures = [
+            sig for sig, drop in zip(self.signatures, stale, strict=True) if not drop
+        ]
+        self.idle = self.idle[~stale]
+
+    def _rows_for(self, keys: IntArray) -> IntArray:
+        """Master rows of capacity keys, adding the rows not there yet."""
+        new = np.unique(keys[self.key_row[keys] < 0])
+        if len(new):
+            first = self.sources + len(self.row_key)
+            self.key_row[new] = np.arange(first, first + len(new))
+            self.row_key = np.concatenate([self.row_key, new])
+            empty = np.zeros(0, dtype=np.int32)
+            self.highs.addRows(
+                len(new), np.full(len(new), -np.inf), self.key_capacity[new], 0, empty, empty, empty
+            )
+        return self.key_row[keys]
 
     # -- pricing -------------------------------------------------------------------------
 
-    def price_and_add(self) -> float:
-        """Add every itinerary worth more than its supply's price; return the bound.
-
-        The Lagrangian bound: capacities times their prices, plus each person's best
-        itinerary profit under those prices (or nothing, staying home).
-        """
-        bound = sum(
-            self.row_capacity[row] * price
-            for key, row in self.rows.items()
-            if key[0] != "supply"
-            for price in (self._price_of(key),)
-        )
-        self.columns_added = 0
+    def price(self, flat: FloatArray) -> _Pricing:
+        """The Lagrangian bound at these prices: capacities times their prices, plus each
+        person's best itinerary profit under them (or nothing, staying home)."""
+        net = self.network
+        prices = Prices.unflatten(net, flat)
+        bound = float(self.key_capacity @ flat)
+        profit = np.zeros(self.sources)
+        tables = []
         for k, commodity in enumerate(self.commodities):
-            crossing = crossing_profit(self.network, commodity, self.prices)
-            present, home = backward_sweep(self.network, commodity, self.prices, crossing)
-            for i, (origin, ready, persons) in enumerate(commodity.sources):
-                profit = home[origin, ready]
-                if profit <= _TOLERANCE:
-                    continue
-                bound += persons * profit
-                if profit > self.supply_price[k][i] + _TOLERANCE:
-                    self._add_itinerary(k, i, commodity, crossing, present, home)
-        return float(bound)
+            crossing = crossing_profit(net, commodity, prices)
+            present, home, depart = _tables(net, commodity, prices, crossing)
+            tables.append((crossing, present, home, depart))
+            origin, ready, _persons = np.array(commodity.sources, dtype=np.int64).T
+            profit[self.first_source[k] : self.first_source[k + 1]] = np.maximum(
+                home[origin, ready], 0.0
+            )
+        bound += float(self.persons @ profit)
+        return _Pricing(prices, bound, tables)
 
-    def _price_of(self, key: tuple[str, int, int]) -> float:
-        kind, a, b = key
-        if kind == "road":
-            return float(self.prices.road[a, b])
-        if kind == "shelter":
-            return float(self.prices.shelter[a, b])
-        return float(self.prices.window[a])
+    def add_columns(self, pricing: _Pricing, supply_prices: FloatArray) -> int:
+        """Add the itineraries worth more than their supply's price; return how many are new.
 
-    def _add_itinerary(
-        self,
-        k: int,
-        source: int,
-        commodity: PersonCommodity,
-        crossing: FloatArray,
-        present: FloatArray,
-        home: FloatArray,
-    ) -> None:
-        """Walk the best itinerary forward and add it as a column of the master."""
-        net = self.network
-        origin, ready, _persons = commodity.sources[source]
-        crossing_at = {c: i for i, c in enumerate(commodity.crossings)}
-        rows: dict[int, float] = {self.supply_rows[k][source]: 1.0}
-        node, t, at_home = origin, ready, True
-        while True:
-            table = home if at_home else present
-            if not at_home and net.shelter[node] >= 0:
-                row = self._row(("shelter", node, t), float(net.shelter[node]))
-                rows[row] = rows.get(row, 0.0) + 1.0
-            target_value = table[node, t] + (0.0 if at_home else self.prices.shelter[node, t])
-            if node in crossing_at and crossing[crossing_at[node], t] >= target_value - _TOLERANCE:
-                for w in net.windows_at[node]:
-                    if net.window_open[w] <= t < net.window_close[w]:
-                        rows[self._row(("window", w, 0), float(net.window_capacity[w]))] = 1.0
-                break
-            move = self._best_road(node, t, present, target_value)
-            if move is None:
-                t += 1  # waiting is what reaches the best value
-                continue
-            road, arrive = move
-            rows[self._row(("road", road, t), float(net.road_capacity[road]))] = 1.0
-            node, t, at_home = int(net.road_target[road]), arrive, False
-        indices = np.fromiter(rows.keys(), dtype=np.int32)
-        values = np.fromiter(rows.values(), dtype=np.float64)
-        self.highs.addCols(
-            1,
-            np.array([commodity.value]),
-            np.array([0.0]),
-            np.array([np.inf]),
-            len(indices),
-            np.array([0], dtype=np.int32),
-            indices,
-            values,
+        Each source gets its best itinerary; where everyone taking their best would overload
+        a road or a shelter at some step, the sources whose best itinerary passes there also
+        get their best ones leaving home at other steps.
+        """
+        worth: dict[int, tuple[int, FloatArray]] = {}  # source: ready step, worth from there
+        best: list[tuple[int, int, int]] = []  # (commodity, source, step)
+        for k, commodity in enumerate(self.commodities):
+            home, depart = pricing.tables[k][2], pricing.tables[k][3]
+            for i, (origin, ready, _persons) in enumerate(commodity.sources):
+                source = int(self.first_source[k]) + i
+                if home[origin, ready] - supply_prices[source] > _TOLERANCE:
+                    worth[source] = ready, depart[origin, ready:] - supply_prices[source]
+                    best.append((k, source, ready + int(np.argmax(worth[source][1]))))
+        keys, bounds = self._walk(pricing, best)
+        persons = self.persons[[source for _k, source, _step in best]]
+        load = np.bincount(keys, np.repeat(persons, np.diff(bounds)), minlength=self.keys)
+        # how many times over everyone's best itineraries fill a road or shelter at a step (a
+        # window's persons do not depend on the step, so other departures cannot relieve it)
+        timed = (keys < self.window_key) & (self.key_capacity[keys] > 0)
+        crowding = np.where(timed, load[keys] / np.where(timed, self.key_capacity[keys], 1), 0)
+        walked = np.flatnonzero(bounds[1:] > bounds[:-1])
+        needed = np.ones(len(best), dtype=np.int64)
+        if len(walked):
+            worst = np.maximum.reduceat(crowding, bounds[walked])
+            needed[walked] = np.minimum(np.ceil(worst), _DEPARTURES)
+        others = []
+        for j in np.flatnonzero(needed > 1):
+            k, source, chosen = best[j]
+            ready, gain = worth[source]
+            others += [
+                (k, source, ready + int(step))
+                for step in _departures(gain, int(needed[j]))
+                if ready + step != chosen
+            ]
+        more_keys, more_bounds = self._walk(pricing, others)
+        return self._add(
+            [*best, *others],
+            np.concatenate([keys, more_keys]),
+            np.concatenate([bounds, more_bounds[1:] + bounds[-1]]),
         )
-        self.columns_added += 1
-        self.column_count += 1
 
-    def _best_road(
-        self, node: int, t: int, present: FloatArray, target_value: float
-    ) -> tuple[int, int] | None:
+    def _walk(
+        self, pricing: _Pricing, starts: list[tuple[int, int, int]]
+    ) -> tuple[IntArray, IntArray]:
+        """The itineraries leaving home at (commodity, source, step), as for :func:`_walks`;
+        ``starts`` come grouped by commodity, in the commodities' order."""
         net = self.network
-        for road in net.out_roads[net.out_start[node] : net.out_start[node + 1]]:
-            travel = int(net.road_travel[road])
-            if t > net.road_limit[road] - travel or t + travel >= net.horizon:
+        keys: list[IntArray] = [np.zeros(0, dtype=np.int64)]
+        bounds: list[IntArray] = [np.zeros(1, dtype=np.int64)]
+        for k, commodity in enumerate(self.commodities):
+            mine = [(source, step) for c, source, step in starts if c == k]
+            if not mine:
                 continue
-            value = present[net.road_target[road], t + travel] - self.prices.road[road, t]
-            if value >= target_value - _TOLERANCE:
-                return int(road), t + travel
-        return None
+            crossing, present, home, depart = pricing.tables[k]
+            start = np.array(mine, dtype=np.int64)
+            origin = np.array([commodity.sources[i][0] for i in start[:, 0] - self.first_source[k]])
+            found, found_bounds = _walks(
+                net.out_start,
+                net.out_roads,
+                net.road_target,
+                net.road_travel,
+                net.road_limit,
+                net.shelter,
+                net.window_start,
+                net.window_ids,
+                net.window_open,
+                net.window_close,
+                present,
+                home,
+                depart,
+                pricing.prices.road,
+                pricing.prices.shelter,
+                self.cross_index[k],
+                crossing,
+                origin.astype(np.int64),
+                start[:, 1].copy(),
+                self.shelter_key,
+                self.window_key,
+            )
+            keys.append(found)
+            bounds.append(found_bounds[1:] + bounds[-1][-1])
+        return np.concatenate(keys), np.concatenate(bounds)
+
+    def _add(self, starts: list[tuple[int, int, int]], keys: IntArray, bounds: IntArray) -> int:
+        """Add the walked itineraries the master does not have yet; return how many."""
+        sources = np.array([source for _k, source, _step in starts], dtype=np.int64)
+        values = np.array([self.commodities[k].value for k, _s, _t in starts], dtype=np.float64)
+        fresh = bounds[1:] > bounds[:-1]  # a walk that found no crossing is dropped
+        for j in np.flatnonzero(fresh):
+            signature = sources[j].tobytes() + keys[bounds[j] : bounds[j + 1]].tobytes()
+            fresh[j] = signature not in self.seen
+            if fresh[j]:
+                self.seen.add(signature)
+                self.signatures.append(signature)
+        count = int(fresh.sum())
+        if not count:
+            return 0
+        lengths = np.diff(bounds)
+        rows = self._rows_for(keys[np.repeat(fresh, lengths)])
+        lengths = lengths[fresh]
+        # each column: its supply row first, then its capacity rows
+        starts_at = np.concatenate([[0], np.cumsum(lengths + 1)])
+        index = np.empty(int(starts_at[-1]), dtype=np.int64)
+        first = np.zeros(len(index), dtype=bool)
+        first[starts_at[:-1]] = True
+        index[first] = sources[fresh]
+        index[~first] = rows
+        self.highs.addCols(
+            count,
+            values[fresh],
+            np.zeros(count),
+            np.full(count, np.inf),
+            len(index),
+            starts_at[:-1].astype(np.int32),
+            index.astype(np.int32),
+            np.ones(len(index)),
+        )
+        self.idle = np.concatenate([self.idle, np.zeros(count, dtype=np.int64)])
+        self.column_count += count
+        return count
+
+
+def _departures(worth: FloatArray, count: int) -> IntArray:
+    """Steps to leave at: the best one in each of ``count`` stretches of those worth leaving
+    at, so that the itineraries meet the bottlenecks at different steps."""
+    worthy = np.flatnonzero(worth > _TOLERANCE)
+    return np.array(
+        [part[np.argmax(worth[part])] for part in np.array_split(worthy, count) if len(part)],
+        dtype=np.int64,
+    )
 
 
 def crossing_profit(network: StepNetwork, commodity: PersonCommodity, prices: Prices) -> FloatArray:
@@ -327,32 +460,141 @@ def backward_sweep(
     ``present`` charges shelter prices for every step spent at a node; ``home`` is the same
     for a household still at its own origin, which shelters do not count.
     """
+    present, home, _depart = _tables(network, commodity, prices, crossing)
+    return present, home
+
+
+def _tables(
+    network: StepNetwork, commodity: PersonCommodity, prices: Prices, crossing: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     net = network
-    horizon, nodes = net.horizon, len(net.node_limit)
+    return _sweep(
+        net.out_start,
+        net.out_roads,
+        net.road_target,
+        net.road_travel,
+        net.road_limit,
+        net.node_limit,
+        prices.road,
+        prices.shelter,
+        np.array(commodity.crossings, dtype=np.int64),
+        crossing,
+    )
+
+
+@compiled
+def _sweep(
+    out_start: IntArray,
+    out_roads: IntArray,
+    road_target: IntArray,
+    road_travel: IntArray,
+    road_limit: IntArray,
+    node_limit: IntArray,
+    road_price: FloatArray,
+    shelter_price: FloatArray,
+    crossing_nodes: IntArray,
+    crossing: FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """``present`` and ``home`` of :func:`backward_sweep`, and ``depart``: the best profit of
+    leaving (node, step) right then, by a road or across the border."""
+    nodes, horizon = shelter_price.shape
     present = np.full((nodes, horizon + 1), -np.inf)
     home = np.full((nodes, horizon + 1), -np.inf)
-    crossing_nodes = np.array(commodity.crossings, dtype=np.int64)
-    roads = net.out_roads  # in CSR order by source, for the maximum over each node's roads
-    has_roads = np.diff(net.out_start) > 0
-    travel = net.road_travel[roads]
-    target = net.road_target[roads]
-    last_depart = np.minimum(net.road_limit[roads] - travel, horizon - 1 - travel)
-    starts = net.out_start[:-1]
+    depart = np.full((nodes, horizon), -np.inf)
     for t in range(horizon - 1, -1, -1):
-        arrive = np.minimum(t + travel, horizon)
-        via_road = np.where(
-            t <= last_depart, present[target, arrive] - prices.road[roads, t], -np.inf
-        )
-        # a trailing -inf lets every node's slice start inside the array
-        best_road = np.maximum.reduceat(np.append(via_road, -np.inf), starts)
-        inner = np.where(has_roads, best_road, -np.inf)
-        inner[crossing_nodes] = np.maximum(inner[crossing_nodes], crossing[:, t])
-        alive = t < net.node_limit
-        present[:, t] = np.where(
-            alive, np.maximum(inner, present[:, t + 1]) - prices.shelter[:, t], -np.inf
-        )
-        home[:, t] = np.where(alive, np.maximum(inner, home[:, t + 1]), -np.inf)
-    return present, home
+        for v in range(nodes):
+            if t >= node_limit[v]:
+                continue
+            best = -np.inf
+            for e in out_roads[out_start[v] : out_start[v + 1]]:
+                arrive = t + road_travel[e]
+                if arrive < horizon and arrive <= road_limit[e]:
+                    value = present[road_target[e], arrive] - road_price[e, t]
+                    best = max(best, value)
+            depart[v, t] = best
+        for i in range(len(crossing_nodes)):
+            c = crossing_nodes[i]
+            if t < node_limit[c]:
+                depart[c, t] = max(depart[c, t], crossing[i, t])
+        for v in range(nodes):
+            if t < node_limit[v]:
+                present[v, t] = max(depart[v, t], present[v, t + 1]) - shelter_price[v, t]
+                home[v, t] = max(depart[v, t], home[v, t + 1])
+    return present, home, depart
+
+
+@compiled
+def _walks(
+    out_start: IntArray,
+    out_roads: IntArray,
+    road_target: IntArray,
+    road_travel: IntArray,
+    road_limit: IntArray,
+    shelter: IntArray,
+    window_start: IntArray,
+    window_ids: IntArray,
+    window_open: IntArray,
+    window_close: IntArray,
+    present: FloatArray,
+    home: FloatArray,
+    depart: FloatArray,
+    road_price: FloatArray,
+    shelter_price: FloatArray,
+    cross_index: IntArray,
+    crossing: FloatArray,
+    start_node: IntArray,
+    start_step: IntArray,
+    shelter_key: int,
+    window_key: int,
+) -> tuple[IntArray, IntArray]:
+    """The best itineraries leaving home at ``start_node`` at exactly ``start_step``.
+
+    Each is followed forward through the sweep's tables, taking at each node-step the first
+    move that reaches the best value from there, and returned as the capacity keys it uses
+    (road-steps, shelter node-steps, windows): ``keys[bounds[j]:bounds[j + 1]]`` for walk j,
+    empty if it never crossed.
+    """
+    horizon = depart.shape[1]
+    keys = np.empty(64 * len(start_node) + 64, dtype=np.int64)
+    bounds = np.zeros(len(start_node) + 1, dtype=np.int64)
+    used = 0
+    for j in range(len(start_node)):
+        node, t, at_home = start_node[j], start_step[j], True
+        target = depart[node, t]
+        crossed = False
+        while t < horizon:
+            if used + 2 + window_start[node + 1] - window_start[node] > len(keys):
+                keys = np.concatenate((keys, np.empty(len(keys), dtype=np.int64)))
+            if not at_home and shelter[node] >= 0:
+                keys[used] = shelter_key + node * horizon + t
+                used += 1
+            c = cross_index[node]
+            if c >= 0 and crossing[c, t] >= target - 1e-9:
+                for w in window_ids[window_start[node] : window_start[node + 1]]:
+                    if window_open[w] <= t < window_close[w]:
+                        keys[used] = window_key + w
+                        used += 1
+                crossed = True
+                break
+            moved = False
+            for e in out_roads[out_start[node] : out_start[node + 1]]:
+                arrive = t + road_travel[e]
+                if arrive < horizon and arrive <= road_limit[e]:
+                    value = present[road_target[e], arrive] - road_price[e, t]
+                    if value >= target - 1e-9:
+                        keys[used] = e * horizon + t
+                        used += 1
+                        node, t, at_home, moved = road_target[e], arrive, False, True
+                        target = present[node, t] + shelter_price[node, t]
+                        break
+            if not moved:
+                t += 1  # waiting is what reaches the best value
+                if t < horizon:
+                    target = home[node, t] if at_home else present[node, t] + shelter_price[node, t]
+        if not crossed:
+            used = bounds[j]  # cannot happen with exact tables; left out rather than wrong
+        bounds[j + 1] = used
+    return keys[:used], bounds
 
 
 def forward_sweep(
