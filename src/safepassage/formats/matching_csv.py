@@ -1,0 +1,846 @@
+"""A matching round as a folder of CSV files, read and written; results written back out.
+
+Input folder (column names case-insensitive, extra columns ignored, blank rows skipped):
+
+- ``households.csv``: ``id, size`` and optionally ``medical`` (members needing a medical
+  place, default 0), ``languages`` (``ar;en:2``: a code alone means every member speaks it,
+  ``code:n`` that n members do), ``relatives_in`` (countries, ``;``-separated),
+  ``preferences`` (pledge ids or countries, best first, ``;``-separated), ``group``,
+  ``batch`` (0 the first arrivals), ``ready`` (ISO date).
+- ``pledges.csv``: ``id, kind, country, places_persons`` and optionally ``places_households``,
+  ``max_household_size`` (empty: no limit), ``medical_places`` (default 0), ``languages``,
+  ``deadline`` (ISO date), ``requires_vetting`` (true/false, default true).
+- ``vetting.csv`` (optional): ``household, host, status`` with ``host`` a pledge id or a
+  country and ``status`` one of cleared, refused, pending. Without the file nobody is vetted.
+- ``outcomes.csv`` (optional): ``household, host, score`` with a score between 0 and 1.
+- ``overrides.csv`` (optional): ``household, host, action, reason`` with ``action`` pin or
+  forbid; a reason is required, since it is what the audit trail keeps.
+- ``rules.yaml`` (optional): ``floors: {group: share}`` and ``pacing: [share, ...]``.
+
+Weights come from a separate YAML file (``placement, relatives, language, preference,
+outcome, relatives_hard``); the defaults are :class:`~safepassage.matching.model.Weights`.
+
+Every problem is collected before giving up, with its file, spreadsheet row (the header is row
+1) and field. Messages never repeat what a cell holds, not even an id: a name typed into the
+wrong column must not travel on into error logs, and the row and field find the cell.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import yaml
+
+from safepassage.formats.problems import InputError, Problem
+from safepassage.matching.explain import Explanations
+from safepassage.matching.model import (
+    PREFERENCE_DEPTH,
+    Floor,
+    HostKind,
+    Household,
+    MatchingProblem,
+    OutcomeScores,
+    Override,
+    OverrideKind,
+    Pledge,
+    Vetting,
+    VettingStatus,
+    Weights,
+)
+from safepassage.matching.result import MatchingResult
+
+HOUSEHOLDS_FILE = "households.csv"
+PLEDGES_FILE = "pledges.csv"
+VETTING_FILE = "vetting.csv"
+OUTCOMES_FILE = "outcomes.csv"
+OVERRIDES_FILE = "overrides.csv"
+RULES_FILE = "rules.yaml"
+ASSIGNMENT_FILE = "assignment.csv"
+PLEDGE_USE_FILE = "pledge_use.csv"
+EXPLANATIONS_FILE = "explanations.json"
+
+HOUSEHOLD_COLUMNS = ("id", "size")
+HOUSEHOLD_OPTIONAL = (
+    "medical",
+    "languages",
+    "relatives_in",
+    "preferences",
+    "group",
+    "batch",
+    "ready",
+)
+PLEDGE_COLUMNS = ("id", "kind", "country", "places_persons")
+PLEDGE_OPTIONAL = (
+    "places_households",
+    "max_household_size",
+    "medical_places",
+    "languages",
+    "deadline",
+    "requires_vetting",
+)
+VETTING_COLUMNS = ("household", "host", "status")
+OUTCOME_COLUMNS = ("household", "host", "score")
+OVERRIDE_COLUMNS = ("household", "host", "action", "reason")
+WEIGHT_KEYS = ("placement", "relatives", "language", "preference", "outcome", "relatives_hard")
+SEPARATOR = ";"
+
+_T = TypeVar("_T")
+_TRUE = frozenset({"true", "yes", "1"})
+_FALSE = frozenset({"false", "no", "0"})
+
+
+class _Bad(Exception):
+    """A value that cannot be used; the message says what to write instead."""
+
+
+def _whole(text: str, least: int = 0) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise _Bad(f"is not a whole number: write a whole number of at least {least}") from None
+    if value < least:
+        raise _Bad(f"must be at least {least}")
+    return value
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise _Bad("is not a number: write a number between 0 and 1") from None
+    if not 0.0 <= value <= 1.0:
+        raise _Bad("must lie between 0 and 1")
+    return value
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise _Bad("is not a date: write it as YYYY-MM-DD, e.g. 2018-10-17") from None
+
+
+def _flag(text: str) -> bool:
+    if text.lower() in _TRUE:
+        return True
+    if text.lower() in _FALSE:
+        return False
+    raise _Bad("write true or false")
+
+
+def _choice(options: Sequence[str]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text.lower() not in options:
+            raise _Bad(f"write one of {', '.join(options)}")
+        return text.lower()
+
+    return parse
+
+
+def _items(text: str) -> list[str]:
+    items = [item.strip() for item in text.split(SEPARATOR)]
+    if any(not item for item in items):
+        raise _Bad(f"has an empty item: separate items with '{SEPARATOR}' and nothing else")
+    return items
+
+
+@dataclass
+class _Table:
+    file: str
+    columns: Mapping[str, int]
+    width: int
+    rows: Iterator[tuple[int, list[str]]]
+
+
+class _Reader:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.problems: list[Problem] = []
+
+    def report(self, file: str, row: int | None, field: str | None, message: str) -> None:
+        self.problems.append(Problem(file, row, field, message))
+
+    def table(
+        self, file: str, required: Sequence[str], optional: Sequence[str] = (), *, needed: bool
+    ) -> _Table | None:
+        path = self.folder / file
+        header = ",".join(required) + "".join(f"[,{name}]" for name in optional)
+        if not path.exists():
+            if needed:
+                self.report(file, None, None, f"file is missing: add it with the header `{header}`")
+            return None
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            self.report(file, None, None, 'is not UTF-8: save it as "CSV UTF-8"')
+            return None
+        except OSError as error:
+            self.report(file, None, None, f"cannot be read ({error.strerror})")
+            return None
+        rows = self._rows(file, text)
+        first = next(rows, None)
+        if first is None:
+            self.report(file, None, None, f"file is empty: expected the header `{header}`")
+            return None
+        _line, names = first
+        columns: dict[str, int] = {}
+        for index, name in enumerate(names):
+            columns.setdefault(name.lower(), index)
+        missing = [c for c in required if c not in columns]
+        if missing:
+            self.report(
+                file, 1, None, f"missing column(s) {', '.join(missing)}: the header is `{header}`"
+            )
+            return None
+        return _Table(file, columns, len(names), rows)
+
+    def _rows(self, file: str, text: str) -> Iterator[tuple[int, list[str]]]:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        last = 0
+        try:
+            for cells in reader:
+                first, last = last + 1, reader.line_num
+                stripped = [cell.strip() for cell in cells]
+                if any(stripped):
+                    yield first, stripped
+        except csv.Error:
+            self.report(file, last + 1, None, "cannot be read as CSV: check the quotes")
+
+    def records(self, table: _Table) -> Iterator[tuple[int, dict[str, str]]]:
+        for row, cells in table.rows:
+            if len(cells) != table.width:
+                self.report(
+                    table.file,
+                    row,
+                    None,
+                    f"row has {len(cells)} cells but the header has {table.width}: quote cells "
+                    "that contain commas",
+                )
+                continue
+            yield row, {name: cells[index] for name, index in table.columns.items()}
+
+    def value(
+        self,
+        table: _Table,
+        row: int,
+        record: Mapping[str, str],
+        field: str,
+        parse: Callable[[str], _T],
+        default: _T | None = None,
+        *,
+        required: bool = False,
+    ) -> _T | None:
+        text = record.get(field, "")
+        if not text:
+            if required:
+                self.report(table.file, row, field, f"no value: fill in {field}")
+            return default
+        try:
+            return parse(text)
+        except _Bad as bad:
+            self.report(table.file, row, field, str(bad))
+            return None
+
+
+def read_matching_folder(folder: Path, *, weights: Weights | None = None) -> MatchingProblem:
+    """Read a round, or raise :class:`InputError` with every problem found."""
+    if not folder.is_dir():
+        raise InputError(
+            [Problem(str(folder), None, None, "is not a folder: give the folder of the CSV files")]
+        )
+    reader = _Reader(folder)
+    pledges, pledge_ids = _read_pledges(reader)
+    countries = {p.country for p in pledges}
+    households, household_ids = _read_households(reader, pledge_ids, countries)
+    vetting = _read_vetting(reader, household_ids, pledge_ids | countries)
+    outcomes = _read_outcomes(reader, household_ids, pledge_ids)
+    overrides = _read_overrides(reader, household_ids, pledge_ids)
+    floors, pacing = _read_rules(reader, {h.group for h in households})
+    if reader.problems:
+        raise InputError(reader.problems)
+    try:
+        return MatchingProblem(
+            households=tuple(households),
+            pledges=tuple(pledges),
+            vetting=tuple(vetting),
+            outcomes=_outcome_matrix(outcomes, households, pledges),
+            overrides=tuple(overrides),
+            weights=weights or Weights(),
+            floors=floors,
+            pacing=pacing,
+        )
+    except ValueError as error:  # a rule between files no row-level check could see
+        raise InputError([Problem(str(folder), None, None, str(error))]) from None
+
+
+def _read_pledges(reader: _Reader) -> tuple[list[Pledge], set[str]]:
+    """The pledges, and every id a row gave (a malformed row still makes its id known, so
+    that other files naming it are not reported as well)."""
+    table = reader.table(PLEDGES_FILE, PLEDGE_COLUMNS, PLEDGE_OPTIONAL, needed=True)
+    if table is None:
+        return [], set()
+    result: list[Pledge] = []
+    first_rows: dict[str, int] = {}
+    rows: list[tuple[int, str]] = []
+    for row, record in reader.records(table):
+        pledge_id = record.get("id", "")
+        if not pledge_id:
+            reader.report(table.file, row, "id", "no value: give the pledge an id")
+            continue
+        if first_rows.setdefault(pledge_id, row) != row:
+            reader.report(
+                table.file,
+                row,
+                "id",
+                f"this pledge id is also on row {first_rows[pledge_id]}: give each pledge its "
+                "own id",
+            )
+            continue
+        v = reader.value
+        kind = v(table, row, record, "kind", _choice(tuple(HostKind)), required=True)
+        country = record.get("country", "")
+        if not country:
+            reader.report(table.file, row, "country", "no value: fill in the host's country")
+        persons = v(table, row, record, "places_persons", _whole, required=True)
+        households = v(table, row, record, "places_households", _whole)
+        largest = v(table, row, record, "max_household_size", lambda t: _whole(t, 1))
+        medical = v(table, row, record, "medical_places", _whole, 0)
+        no_codes: list[str] = []
+        languages = v(table, row, record, "languages", _items, no_codes)
+        deadline = v(table, row, record, "deadline", _date)
+        vets = v(table, row, record, "requires_vetting", _flag, True)
+        rows.append((row, pledge_id))
+        if None in (kind, persons, medical, languages, vets) or not country:
+            continue
+        assert kind is not None and persons is not None and medical is not None
+        assert languages is not None and vets is not None
+        result.append(
+            Pledge(
+                id=pledge_id,
+                kind=HostKind(kind),
+                country=country,
+                places_persons=persons,
+                places_households=households,
+                max_household_size=largest,
+                medical_places=medical,
+                languages=frozenset(code.lower() for code in languages),
+                deadline=deadline,
+                requires_vetting=vets,
+            )
+        )
+    countries = {p.country for p in result}
+    for row, pledge_id in rows:
+        if pledge_id in countries:
+            reader.report(
+                table.file,
+                row,
+                "id",
+                "this pledge id is also a country in the file: vetting and preferences naming "
+                "it would be ambiguous; add to the id, e.g. -national",
+            )
+    return result, set(first_rows)
+
+
+def _languages(size: int | None) -> Callable[[str], list[tuple[str, int]]]:
+    def parse(text: str) -> list[tuple[str, int]]:
+        result: list[tuple[str, int]] = []
+        for item in _items(text):
+            code, _, count = item.partition(":")
+            code = code.strip().lower()
+            if not code:
+                raise _Bad("has a language without a code: write e.g. ar;en:2")
+            if any(code == known for known, _n in result):
+                raise _Bad("lists a language twice")
+            speakers = _whole(count.strip(), 1) if count else (size or 1)
+            if size is not None and speakers > size:
+                raise _Bad("names more speakers of a language than the household has members")
+            result.append((code, speakers))
+        return result
+
+    return parse
+
+
+def _read_households(
+    reader: _Reader, pledge_ids: set[str], countries: set[str]
+) -> tuple[list[Household], set[str]]:
+    """The households, and every id a row gave (as for pledges)."""
+    table = reader.table(HOUSEHOLDS_FILE, HOUSEHOLD_COLUMNS, HOUSEHOLD_OPTIONAL, needed=True)
+    if table is None:
+        return [], set()
+    result: list[Household] = []
+    first_rows: dict[str, int] = {}
+    for row, record in reader.records(table):
+        household_id = record.get("id", "")
+        if not household_id:
+            reader.report(table.file, row, "id", "no value: give the household an id")
+            continue
+        if first_rows.setdefault(household_id, row) != row:
+            reader.report(
+                table.file,
+                row,
+                "id",
+                f"this household id is also on row {first_rows[household_id]}: give each "
+                "household its own id",
+            )
+            continue
+        v = reader.value
+        size = v(table, row, record, "size", lambda t: _whole(t, 1), required=True)
+        medical = v(table, row, record, "medical", _whole, 0)
+        if size is not None and medical is not None and medical > size:
+            reader.report(
+                table.file, row, "medical", "more members with medical needs than members"
+            )
+            medical = None
+        nobody: list[tuple[str, int]] = []
+        nothing: list[str] = []
+        languages = v(table, row, record, "languages", _languages(size), nobody)
+        relatives = v(table, row, record, "relatives_in", _items, nothing)
+        preferences = v(table, row, record, "preferences", _items, nothing)
+        if preferences is not None:
+            preferences = _check_preferences(
+                reader, table.file, row, preferences, pledge_ids, countries
+            )
+        batch = v(table, row, record, "batch", _whole, 0)
+        ready = v(table, row, record, "ready", _date)
+        parts = (size, medical, languages, relatives, preferences, batch)
+        if any(part is None for part in parts):
+            continue
+        assert size is not None and medical is not None and languages is not None
+        assert relatives is not None and preferences is not None and batch is not None
+        result.append(
+            Household(
+                id=household_id,
+                size=size,
+                medical=medical,
+                languages=tuple(languages),
+                relatives_in=frozenset(relatives),
+                preferences=tuple(preferences),
+                group=record.get("group", ""),
+                batch=batch,
+                ready=ready,
+            )
+        )
+    return result, set(first_rows)
+
+
+def _check_preferences(
+    reader: _Reader,
+    file: str,
+    row: int,
+    preferences: list[str],
+    pledge_ids: set[str],
+    countries: set[str],
+) -> list[str] | None:
+    if len(preferences) > PREFERENCE_DEPTH:
+        reader.report(
+            file,
+            row,
+            "preferences",
+            f"ranks more than {PREFERENCE_DEPTH}: keep the best {PREFERENCE_DEPTH}",
+        )
+        return None
+    if len(set(preferences)) != len(preferences):
+        reader.report(file, row, "preferences", "ranks the same place twice")
+        return None
+    unknown = [p for p in preferences if p not in pledge_ids and p not in countries]
+    if unknown and (pledge_ids or countries):
+        reader.report(
+            file,
+            row,
+            "preferences",
+            f"ranks a place that is neither a pledge id nor a country in {PLEDGES_FILE}",
+        )
+        return None
+    return preferences
+
+
+def _pair_key(
+    reader: _Reader,
+    file: str,
+    row: int,
+    record: Mapping[str, str],
+    households: set[str],
+    hosts: set[str],
+    what: str,
+) -> tuple[str, str] | None:
+    household, host = record.get("household", ""), record.get("host", "")
+    good = True
+    if household not in households:
+        reader.report(file, row, "household", f"names no household of {HOUSEHOLDS_FILE}")
+        good = False
+    if host not in hosts:
+        reader.report(file, row, "host", f"names no {what} of {PLEDGES_FILE}")
+        good = False
+    return (household, host) if good else None
+
+
+def _read_vetting(reader: _Reader, households: set[str], hosts: set[str]) -> list[Vetting]:
+    table = reader.table(VETTING_FILE, VETTING_COLUMNS, needed=False)
+    if table is None:
+        return []
+    result = []
+    seen: dict[tuple[str, str], int] = {}
+    statuses = tuple(VettingStatus)
+    for row, record in reader.records(table):
+        key = _pair_key(reader, table.file, row, record, households, hosts, "pledge or country")
+        status = reader.value(table, row, record, "status", _choice(statuses), required=True)
+        if key is None or status is None:
+            continue
+        if seen.setdefault(key, row) != row:
+            reader.report(
+                table.file,
+                row,
+                None,
+                f"the same household and host are also on row {seen[key]}: keep one vetting "
+                "outcome per pair",
+            )
+            continue
+        result.append(Vetting(key[0], key[1], VettingStatus(status)))
+    return result
+
+
+def _read_outcomes(
+    reader: _Reader, households: set[str], pledges: set[str]
+) -> list[tuple[str, str, float]] | None:
+    table = reader.table(OUTCOMES_FILE, OUTCOME_COLUMNS, needed=False)
+    if table is None:
+        return None
+    result = []
+    seen: dict[tuple[str, str], int] = {}
+    for row, record in reader.records(table):
+        key = _pair_key(reader, table.file, row, record, households, pledges, "pledge")
+        score = reader.value(table, row, record, "score", _share, required=True)
+        if key is None or score is None:
+            continue
+        if seen.setdefault(key, row) != row:
+            reader.report(
+                table.file,
+                row,
+                None,
+                f"the same household and pledge are also on row {seen[key]}: keep one score "
+                "per pair",
+            )
+            continue
+        result.append((key[0], key[1], score))
+    return result
+
+
+def _outcome_matrix(
+    outcomes: list[tuple[str, str, float]] | None,
+    households: list[Household],
+    pledges: list[Pledge],
+) -> OutcomeScores | None:
+    if outcomes is None:
+        return None
+    row = {h.id: i for i, h in enumerate(households)}
+    column = {p.id: j for j, p in enumerate(pledges)}
+    values = np.full((len(households), len(pledges)), np.nan, dtype=np.float32)
+    for household, pledge, score in outcomes:
+        values[row[household], column[pledge]] = score
+    return OutcomeScores(
+        OUTCOMES_FILE, tuple(h.id for h in households), tuple(p.id for p in pledges), values
+    )
+
+
+def _read_overrides(reader: _Reader, households: set[str], pledges: set[str]) -> list[Override]:
+    table = reader.table(OVERRIDES_FILE, OVERRIDE_COLUMNS, needed=False)
+    if table is None:
+        return []
+    result = []
+    pinned: dict[str, int] = {}
+    seen: dict[tuple[str, str], int] = {}
+    for row, record in reader.records(table):
+        key = _pair_key(reader, table.file, row, record, households, pledges, "pledge")
+        action = reader.value(
+            table, row, record, "action", _choice(tuple(OverrideKind)), required=True
+        )
+        reason = record.get("reason", "")
+        if not reason:
+            reader.report(
+                table.file, row, "reason", "no value: say why, the reason is kept with the decision"
+            )
+        if key is None or action is None or not reason:
+            continue
+        if seen.setdefault(key, row) != row:
+            reader.report(
+                table.file,
+                row,
+                None,
+                f"the same household and pledge are also on row {seen[key]}: keep one "
+                "decision per pair",
+            )
+            continue
+        if action == OverrideKind.PIN and pinned.setdefault(key[0], row) != row:
+            reader.report(
+                table.file,
+                row,
+                "action",
+                f"this household is already pinned on row {pinned[key[0]]}: a household goes "
+                "to one place",
+            )
+            continue
+        result.append(Override(key[0], key[1], OverrideKind(action), reason))
+    return result
+
+
+def _read_rules(reader: _Reader, groups: set[str]) -> tuple[tuple[Floor, ...], tuple[float, ...]]:
+    path = reader.folder / RULES_FILE
+    if not path.exists():
+        return (), ()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError):
+        reader.report(RULES_FILE, None, None, "is not valid YAML")
+        return (), ()
+    if not isinstance(data, dict):
+        reader.report(RULES_FILE, None, None, "write `floors:` and `pacing:` at the top level")
+        return (), ()
+    floors: list[Floor] = []
+    raw_floors = data.get("floors") or {}
+    if not isinstance(raw_floors, dict):
+        reader.report(RULES_FILE, None, "floors", "write one `group: share` per line")
+        raw_floors = {}
+    for group, share in raw_floors.items():
+        if str(group) not in groups:
+            reader.report(RULES_FILE, None, f"floors.{group}", "no household is in this group")
+        elif not isinstance(share, int | float) or not 0 <= share <= 1:
+            reader.report(RULES_FILE, None, f"floors.{group}", "the share must lie between 0 and 1")
+        else:
+            floors.append(Floor(str(group), float(share)))
+    raw_pacing = data.get("pacing") or []
+    pacing: tuple[float, ...] = ()
+    if (
+        not isinstance(raw_pacing, list)
+        or not all(isinstance(p, int | float) and 0 < p <= 1 for p in raw_pacing)
+        or any(a > b for a, b in itertools.pairwise(raw_pacing))
+    ):
+        reader.report(
+            RULES_FILE,
+            None,
+            "pacing",
+            "write a list of shares that rise from batch to batch, "
+            "each above 0 and at most 1, e.g. [0.5, 0.8]",
+        )
+    else:
+        pacing = tuple(float(p) for p in raw_pacing)
+    return tuple(floors), pacing
+
+
+def read_weights(path: Path) -> Weights:
+    """The published weights from YAML; keys left out keep their defaults."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as error:
+        raise InputError(
+            [Problem(str(path), None, None, f"cannot be read ({error.strerror})")]
+        ) from None
+    except (yaml.YAMLError, UnicodeDecodeError):
+        raise InputError([Problem(str(path), None, None, "is not valid YAML")]) from None
+    if not isinstance(data, dict):
+        raise InputError([Problem(str(path), None, None, "write one `name: weight` per line")])
+    problems = [
+        Problem(str(path), None, str(key), f"unknown weight: use {', '.join(WEIGHT_KEYS)}")
+        for key in data
+        if key not in WEIGHT_KEYS
+    ]
+    values: dict[str, Any] = {}
+    for key in WEIGHT_KEYS[:-1]:
+        if key in data:
+            value = data[key]
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+                or value < 0
+            ):
+                problems.append(Problem(str(path), None, key, "write a number of 0 or more"))
+            else:
+                values[key] = float(value)
+    if "relatives_hard" in data:
+        if not isinstance(data["relatives_hard"], bool):
+            problems.append(Problem(str(path), None, "relatives_hard", "write true or false"))
+        else:
+            values["relatives_hard"] = data["relatives_hard"]
+    if values.get("placement", 1.0) <= 0:
+        problems.append(
+            Problem(str(path), None, "placement", "placing a person must be worth more than 0")
+        )
+    if problems:
+        raise InputError(problems)
+    return Weights(**values)
+
+
+# -- writing ----------------------------------------------------------------------------------
+
+
+def write_matching_folder(problem: MatchingProblem, folder: Path) -> None:
+    """Write a round in the format :func:`read_matching_folder` reads (synthetic rounds)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_csv(
+        folder / HOUSEHOLDS_FILE,
+        ("id", "size", *HOUSEHOLD_OPTIONAL),
+        (
+            (
+                h.id,
+                h.size,
+                h.medical,
+                SEPARATOR.join(f"{code}:{n}" for code, n in h.languages),
+                SEPARATOR.join(sorted(h.relatives_in)),
+                SEPARATOR.join(h.preferences),
+                h.group,
+                h.batch,
+                h.ready.isoformat() if h.ready else "",
+            )
+            for h in problem.households
+        ),
+    )
+    _write_csv(
+        folder / PLEDGES_FILE,
+        (*PLEDGE_COLUMNS, *PLEDGE_OPTIONAL),
+        (
+            (
+                p.id,
+                p.kind.value,
+                p.country,
+                p.places_persons,
+                "" if p.places_households is None else p.places_households,
+                "" if p.max_household_size is None else p.max_household_size,
+                p.medical_places,
+                SEPARATOR.join(sorted(p.languages)),
+                p.deadline.isoformat() if p.deadline else "",
+                "true" if p.requires_vetting else "false",
+            )
+            for p in problem.pledges
+        ),
+    )
+    _write_csv(
+        folder / VETTING_FILE,
+        VETTING_COLUMNS,
+        ((v.household, v.host, v.status.value) for v in problem.vetting),
+    )
+    if problem.outcomes is not None:
+        given = problem.outcomes
+        rows, columns = np.nonzero(~np.isnan(given.values))
+        _write_csv(
+            folder / OUTCOMES_FILE,
+            OUTCOME_COLUMNS,
+            (
+                (given.households[i], given.hosts[j], repr(float(given.values[i, j])))
+                for i, j in zip(rows.tolist(), columns.tolist(), strict=True)
+            ),
+        )
+    if problem.overrides:
+        _write_csv(
+            folder / OVERRIDES_FILE,
+            OVERRIDE_COLUMNS,
+            ((o.household, o.host, o.kind.value, o.reason) for o in problem.overrides),
+        )
+    if problem.floors or problem.pacing:
+        rules = {
+            "floors": {f.group: f.share for f in problem.floors},
+            "pacing": list(problem.pacing),
+        }
+        (folder / RULES_FILE).write_text(yaml.safe_dump(rules, sort_keys=False), encoding="utf-8")
+
+
+def write_results(
+    result: MatchingResult, explanations: Explanations, folder: Path
+) -> tuple[Path, ...]:
+    """``assignment.csv``, ``pledge_use.csv`` and ``explanations.json`` in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    country = {p.id: p.country for p in result.problem.pledges}
+    assignment = folder / ASSIGNMENT_FILE
+    _write_csv(
+        assignment,
+        (
+            "household",
+            "size",
+            "pledge",
+            "country",
+            "score",
+            "value",
+            "pinned",
+            "best_alternative",
+            "why_not",
+            "unplaced_reason",
+        ),
+        (
+            (
+                e.household,
+                e.size,
+                e.pledge or "",
+                country[e.pledge] if e.pledge else "",
+                "" if e.score is None else f"{e.score:.6g}",
+                "" if e.value is None else f"{e.value:.6g}",
+                e.pinned or "",
+                e.alternatives[0].pledge if e.alternatives else "",
+                e.alternatives[0].why_not if e.alternatives else "",
+                e.unplaced or "",
+            )
+            for e in explanations.households
+        ),
+    )
+    use = folder / PLEDGE_USE_FILE
+    _write_csv(
+        use,
+        ("pledge", "kind", "country", "capacity", "used", "pledged", "price", "binding"),
+        (
+            (
+                p.pledge,
+                p.kind,
+                p.country,
+                u.capacity,
+                u.used,
+                "" if u.pledged is None else u.pledged,
+                f"{u.price:.6g}",
+                "true" if u.binding else "false",
+            )
+            for p in explanations.pledges
+            for u in p.uses
+        ),
+    )
+    document = {
+        "solver": result.solver,
+        "method": result.method,
+        "status": result.status,
+        "objective": result.objective,
+        "bound": result.bound,
+        "gap": result.gap,
+        "feasible": result.is_feasible(),
+        "households_placed": result.households_placed,
+        "persons_placed": result.persons_placed,
+        "weights": result.problem.weights.as_dict(),
+        "overrides": [
+            {"household": o.household, "pledge": o.host, "action": o.kind.value, "reason": o.reason}
+            for o in result.problem.overrides
+        ],
+        **explanations.as_json(),
+    }
+    explained = folder / EXPLANATIONS_FILE
+    households = document.pop("households")
+    head = json.dumps(document, ensure_ascii=False, indent=1)
+    with explained.open("w", encoding="utf-8") as handle:
+        # one household per line: greppable, and a third of the size of an indented file
+        handle.write(head[:-2] + ',\n "households": [\n')
+        handle.write(
+            ",\n".join(json.dumps(h, ensure_ascii=False, separators=(",", ":")) for h in households)
+        )
+        handle.write("\n ]\n}\n")
+    return assignment, use, explained
+
+
+def _write_csv(path: Path, header: Sequence[str], rows: Iterator[Sequence[object]] | Any) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
