@@ -8,16 +8,15 @@ says how many, and ``quarantine list`` shows them again later.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from safepassage.cli import render
 from safepassage.cli.registry_options import (
     ActorOption,
     DbOption,
@@ -75,7 +74,7 @@ def import_command(
         raise _refuse(error.problems) from None
     with (
         registry_session(db, key_file, actor) as (session, operator),
-        _progress_bar(len(table.rows), "importing") as advance,
+        render.progress_bar(errors, len(table.rows), "importing") as advance,
     ):
         summary = import_rows(session, operator, str(file), table.rows, columns, progress=advance)
     unused = columns.columns(table.headers).unused
@@ -128,7 +127,7 @@ def retry_command(
     columns = _mapping(mapping)
     with (
         registry_session(db, key_file, actor) as (session, operator),
-        _progress_bar(None, "checking quarantined rows") as advance,
+        render.progress_bar(errors, None, "checking quarantined rows") as advance,
     ):
         summary = retry_quarantine(session, operator, columns, progress=advance)
     _render(summary)
@@ -147,20 +146,6 @@ def _refuse(problems: Iterable[Problem]) -> typer.Exit:
     for problem in found:
         errors.print(f"  {problem}", markup=False, highlight=False)
     return typer.Exit(2)
-
-
-@contextmanager
-def _progress_bar(total: int | None, label: str) -> Iterator[Callable[[int], None]]:
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=errors,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda n: bar.advance(task, n)
 
 
 def _render(summary: ImportSummary) -> None:

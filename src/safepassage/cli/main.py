@@ -6,15 +6,12 @@ checkpoint flagged for the coordinator; 2 input that cannot be used or a change 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from safepassage.cli import dedup as dedup_cli
 from safepassage.cli import importing as importing_cli
@@ -81,20 +78,6 @@ def _load(folder: Path, from_registry: bool = False, db: str | None = None) -> S
     if from_registry:
         return registry_options.with_registry_households(scenario, db)
     return scenario
-
-
-@contextmanager
-def _progress_bar(total: int | None, label: str) -> Iterator[Callable[[int], None]]:
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=errors,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda n: bar.advance(task, n)
 
 
 def _parse_instant(text: str, scenario: Scenario) -> datetime:
@@ -178,7 +161,7 @@ def plan(
     params = PlanParams(
         from_step=from_step, time_limit=time_limit, with_bound=False, committed=committed
     )
-    with _progress_bar(len(scenario.households), f"planning ({solver})") as advance:
+    with render.progress_bar(errors, len(scenario.households), f"planning ({solver})") as advance:
         result = solve(scenario, solver=solver, params=params, progress=advance)
     if (bound or solver == "bound") and committed is None:
         with errors.status("proving an upper bound (LP relaxation)"):
@@ -233,7 +216,7 @@ def demo(
         if not path.exists():
             write_key_ring(KeyRing.generate(), path)
         ring = registry_options.key_ring(path)
-    with _progress_bar(None, "planning the bundled scenario") as advance:
+    with render.progress_bar(errors, None, "planning the bundled scenario") as advance:
         account = run_demo(progress=advance, database=database, ring=ring)
     render.demo(console, account)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from safepassage.formats.problems import Problem
@@ -163,3 +165,20 @@ def _comparison(console: Console, account: DemoAccount) -> None:
         "fled toward Quneitra as their towns fell, which this registry does not record, so the "
         "19 July figure is what a plan could do for people still at home on that day."
     )
+
+
+@contextmanager
+def progress_bar(
+    console: Console, total: int | None, label: str
+) -> Iterator[Callable[[int], None]]:
+    """A bar on ``console`` (standard error, so output stays clean) that vanishes when done."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
