@@ -15,6 +15,7 @@ from rich.console import Console
 
 from safepassage.cli import dedup as dedup_cli
 from safepassage.cli import importing as importing_cli
+from safepassage.cli import matching as matching_cli
 from safepassage.cli import operations as operations_cli
 from safepassage.cli import registry as registry_cli
 from safepassage.cli import registry_options, render
@@ -54,6 +55,7 @@ app.add_typer(dedup_cli.dedup_app, name="dedup")
 app.add_typer(operations_cli.commands)
 app.add_typer(operations_cli.export_app, name="export")
 app.add_typer(serve_cli.commands)
+app.add_typer(matching_cli.commands)
 app.add_typer(serve_cli.users_app, name="users")
 
 console = Console()
