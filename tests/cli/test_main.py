@@ -186,3 +186,15 @@ def test_every_solver_plans_verifies_and_shows_its_bound(
     assert data["solver"] == solver
     assert data["bound"] >= data["objective"]
     assert runner.invoke(app, ["verify", str(random_folder), str(plan_file)]).exit_code == 0
+
+
+def test_match_runs_from_the_main_command(tmp_path: Path) -> None:
+    from safepassage.formats.matching_csv import write_matching_folder
+    from safepassage.synthetic.matching_instance import matching_instance
+
+    write_matching_folder(matching_instance(households=60, hosts=6, seed=2), tmp_path / "round")
+    result = runner.invoke(
+        app, ["match", "--from-csv", str(tmp_path / "round"), "--out", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "assignment.csv").read_text().count("\n") == 61
