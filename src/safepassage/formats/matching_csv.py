@@ -283,6 +283,30 @@ def read_matching_folder(folder: Path, *, weights: Weights | None = None) -> Mat
         raise InputError([Problem(str(folder), None, None, str(error))]) from None
 
 
+def _unique_id(
+    reader: _Reader,
+    file: str,
+    row: int,
+    record: dict[str, str],
+    first_rows: dict[str, int],
+    what: str,
+) -> str | None:
+    """The row's ``id``, or None (reported) when it is empty or an earlier row has it."""
+    record_id = record.get("id", "")
+    if not record_id:
+        reader.report(file, row, "id", f"no value: give the {what} an id")
+        return None
+    if first_rows.setdefault(record_id, row) != row:
+        reader.report(
+            file,
+            row,
+            "id",
+            f"this {what} id is also on row {first_rows[record_id]}: give each {what} its own id",
+        )
+        return None
+    return record_id
+
+
 def _read_pledges(reader: _Reader) -> tuple[list[Pledge], set[str]]:
     """The pledges, and every id a row gave (a malformed row still makes its id known, so
     that other files naming it are not reported as well)."""
@@ -293,18 +317,8 @@ def _read_pledges(reader: _Reader) -> tuple[list[Pledge], set[str]]:
     first_rows: dict[str, int] = {}
     rows: list[tuple[int, str]] = []
     for row, record in reader.records(table):
-        pledge_id = record.get("id", "")
-        if not pledge_id:
-            reader.report(table.file, row, "id", "no value: give the pledge an id")
-            continue
-        if first_rows.setdefault(pledge_id, row) != row:
-            reader.report(
-                table.file,
-                row,
-                "id",
-                f"this pledge id is also on row {first_rows[pledge_id]}: give each pledge its "
-                "own id",
-            )
+        pledge_id = _unique_id(reader, table.file, row, record, first_rows, "pledge")
+        if pledge_id is None:
             continue
         v = reader.value
         kind = v(table, row, record, "kind", _choice(tuple(HostKind)), required=True)
@@ -380,18 +394,8 @@ def _read_households(
     result: list[Household] = []
     first_rows: dict[str, int] = {}
     for row, record in reader.records(table):
-        household_id = record.get("id", "")
-        if not household_id:
-            reader.report(table.file, row, "id", "no value: give the household an id")
-            continue
-        if first_rows.setdefault(household_id, row) != row:
-            reader.report(
-                table.file,
-                row,
-                "id",
-                f"this household id is also on row {first_rows[household_id]}: give each "
-                "household its own id",
-            )
+        household_id = _unique_id(reader, table.file, row, record, first_rows, "household")
+        if household_id is None:
             continue
         v = reader.value
         size = v(table, row, record, "size", lambda t: _whole(t, 1), required=True)
