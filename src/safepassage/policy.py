@@ -56,6 +56,12 @@ class Action(StrEnum):
     IMPORT = "imports:run"
     QUARANTINE = "imports:quarantine"
     DEDUP = "dedup:review"
+    MAP_READ = "map:read"
+    PLAN_READ = "plan:read"
+    OPERATIONS_READ = "operations:read"
+    MATCHING_READ = "matching:read"
+    MATCHING_RUN = "matching:run"
+    MATCHING_OVERRIDE = "matching:override"
 
 
 _C, _F, _T, _H = Role.COORDINATOR, Role.FIELD_LEAD, Role.TRANSIT_LIAISON, Role.HOST_LIAISON
@@ -75,10 +81,22 @@ PERMISSIONS: Mapping[Action, frozenset[Role]] = {
     Action.IMPORT: frozenset({_C}),
     Action.QUARANTINE: frozenset({_C}),
     Action.DEDUP: frozenset({_C}),
+    Action.MAP_READ: frozenset({_C, _F, _H}),
+    Action.PLAN_READ: frozenset({_C, _F}),
+    Action.OPERATIONS_READ: frozenset({_C, _F}),
+    Action.MATCHING_READ: frozenset({_C, _H}),
+    Action.MATCHING_RUN: frozenset({_C}),
+    Action.MATCHING_OVERRIDE: frozenset({_C}),
 }
 """Role x action. Finding a person by name or document is the coordinator's alone: a search
 answers "is this person registered?", which is exactly what an adversary at a checkpoint
-wants to know."""
+wants to know.
+
+The map, the plan and the operations board show households by id and size only, each role
+within its scope; a host liaison sees the map (where its families come from) but not the plan's
+itineraries or the board, which are the running of the operation. Matching proposals are read
+by the coordinator and, for its own country, the host liaison; only a coordinator runs a
+matching or overrules it."""
 
 
 def allowed(role: Role, action: Action) -> bool:

@@ -15,7 +15,7 @@ sys.path.append(str(Path(__file__).resolve().parents[1] / "api"))
 from api_support import Deployment, bearer, cheap_hashing, deploy, sign_in
 
 from safepassage.policy import Role
-from safepassage.web.pages import CONTENT_SECURITY_POLICY
+from safepassage.web.common import CONTENT_SECURITY_POLICY
 
 PUBLIC = "public"
 READERS = frozenset({Role.COORDINATOR, Role.FIELD_LEAD, Role.HOST_LIAISON})

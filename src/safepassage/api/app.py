@@ -47,7 +47,7 @@ from safepassage.services.registry import UnknownRecord
 from safepassage.services.registry_planning import RegistryDoesNotFit
 from safepassage.store.database import Database, data_folder, open_database
 from safepassage.store.schema import current_revision, head_revision
-from safepassage.web import pages
+from safepassage.web import app as pages_app
 
 API_PREFIX = "/api"
 API_ROUTERS = (
@@ -163,7 +163,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.add_exception_handler(error_type, _refusal(code))
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.middleware("http")(_security_headers)
-    app.mount("/", pages.application(server))  # last: whatever the API does not answer
+    app.mount("/", pages_app.application(server))  # last: whatever the API does not answer
     return app
 
 

@@ -1,104 +1,44 @@
-"""The pages: server-rendered HTML next to the API, signing in with the same cookie.
-
-A page never trusts the browser more than the API does: the same services check the sign-in,
-the same policy decides who sees the map, and the same scope narrows which households' routes
-are drawn. Scripts come from ``/static`` only (the Content-Security-Policy allows nothing
-else), so an injected ``<script>`` in a rendered value could not run even if escaping failed.
-"""
+"""Signing in and out, and the map: outlines, roads, towns, crossings, and a time slider
+that moves the front line and the planned movements."""
 
 from __future__ import annotations
 
-import threading
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response, status
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
-from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
+from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from safepassage.api.deps import CredentialsDep, Server, ServerDep, SessionDep
-from safepassage.api.settings import Settings
-from safepassage.formats.plan_json import read_plan
+from safepassage.api.deps import CredentialsDep, ServerDep, SessionDep
 from safepassage.formats.problems import InputError
-from safepassage.formats.scenario_folder import read_scenario
 from safepassage.model import Scenario
 from safepassage.model.plan import Plan
-from safepassage.planning import solve
-from safepassage.policy import Action, Scope, ScopeKind, allowed, scope_filter
+from safepassage.policy import Action, Scope, ScopeKind, scope_filter
 from safepassage.services import accounts
-from safepassage.services.accounts import Account, Outcome, SessionKind
-from safepassage.services.demo import bundled_scenario_path
-from safepassage.services.registry_planning import RegistryDoesNotFit, scenario_from_registry
+from safepassage.services.accounts import Outcome, SessionKind
+from safepassage.services.registry_planning import RegistryDoesNotFit
 from safepassage.store.tables import HouseholdRow
-
-HERE = Path(__file__).parent
-STATIC_PREFIX = "/static"
-MAP_ACTION = Action.HOUSEHOLDS_READ
-"""The map draws households' routes (ids and sizes): it is shown to the roles that may read
-households, each seeing the routes of the households in its scope only."""
-
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-    "frame-ancestors 'none'"
+from safepassage.web.common import (
+    FORM_LIMIT,
+    PageAccount,
+    admit,
+    admit_data,
+    conflict,
+    operation,
+    redirect,
+    render,
 )
-"""Self only: no CDN, no tile server, no inline script or style. Leaflet positions its layers
-through the CSS object model, which the policy does not restrict."""
 
-REFERRER_POLICY = "same-origin"
-"""The API's ``no-referrer`` would make Chromium send ``Origin: null`` with the pages' own
-form posts, which the cross-site check must refuse; ``same-origin`` keeps the page's origin
-on its own requests and still tells other sites nothing."""
-
-FORM_LIMIT = 4096
-"""A sign-in form is three short fields; a larger body is not parsed, and refused."""
-
-templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter()
-
-
-def application(server: Server) -> FastAPI:
-    """The pages as their own application, mounted under the API's: they answer a browser
-    (redirects, HTML) where the API answers a client (401, JSON), are not part of the OpenAPI
-    document, and share the server's database, keys and settings."""
-    pages = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
-    pages.state.server = server
-    pages.include_router(router)
-    pages.mount(STATIC_PREFIX, StaticFiles(directory=HERE / "static"), name="static")
-    return pages
-
-
-def _page_account(session: SessionDep, credentials: CredentialsDep) -> Account | None:
-    """The cookie's account, or None: a page sends the browser to sign in rather than
-    answering 401 as the API does."""
-    if credentials is None:
-        return None
-    return accounts.account_for_token(session, credentials.token, credentials.kind)
-
-
-PageAccount = Annotated[Account | None, Depends(_page_account)]
-
-
-def _page(request: Request, name: str, context: dict[str, Any], code: int = 200) -> HTMLResponse:
-    response = templates.TemplateResponse(request, name, context, status_code=code)
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    response.headers["Referrer-Policy"] = REFERRER_POLICY
-    return response
-
-
-def _to(path: str) -> RedirectResponse:
-    return RedirectResponse(path, status_code=status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/signin")
 def signin_page(request: Request, account: PageAccount) -> Response:
     if account is not None:
-        return _to("/")
-    return _page(request, "signin.html", {"refused": False})
+        return redirect("/")
+    return render(request, "signin.html", {"refused": False})
 
 
 @router.post("/signin")
@@ -128,8 +68,8 @@ async def signin(request: Request, server: ServerDep, session: SessionDep) -> Re
     )
     if attempt is None or attempt.outcome is not Outcome.OK or attempt.token is None:
         session.commit()  # the failure count and the audit entry outlive the refusal
-        return _page(request, "signin.html", {"refused": True}, status.HTTP_401_UNAUTHORIZED)
-    response = _to("/")
+        return render(request, "signin.html", {"refused": True}, status.HTTP_401_UNAUTHORIZED)
+    response = redirect("/")
     response.set_cookie(
         settings.cookie_name,
         attempt.token,
@@ -146,7 +86,7 @@ async def signin(request: Request, server: ServerDep, session: SessionDep) -> Re
 def signout(
     account: PageAccount, credentials: CredentialsDep, server: ServerDep, session: SessionDep
 ) -> Response:
-    response = _to("/signin")
+    response = redirect("/signin")
     if account is not None and credentials is not None:
         accounts.sign_out(session, server.sealer, credentials.token)
     settings = server.settings
@@ -162,58 +102,27 @@ def signout(
 
 @router.get("/")
 def map_page(request: Request, account: PageAccount) -> Response:
-    if account is None:
-        return _to("/signin")
-    if not allowed(account.role, MAP_ACTION):
-        return _page(request, "refused.html", {"account": account}, status.HTTP_403_FORBIDDEN)
-    return _page(request, "map.html", {"account": account})
+    admitted = admit(request, account, Action.MAP_READ)
+    if isinstance(admitted, Response):
+        return admitted
+    return render(request, "map.html", {"account": admitted})
 
 
 @router.get("/map/data.json")
 def map_data(account: PageAccount, server: ServerDep, session: SessionDep) -> Response:
-    if account is None:
-        return Response(status_code=status.HTTP_401_UNAUTHORIZED)
-    if not allowed(account.role, MAP_ACTION):
-        return Response(status_code=status.HTTP_403_FORBIDDEN)
+    admitted = admit_data(account, Action.MAP_READ)
+    if isinstance(admitted, Response):
+        return admitted
     try:
-        scenario, plan = _operation(server.settings, session)
+        scenario, plan = operation(server.settings, session)
     except InputError as error:
-        return _conflict(
+        return conflict(
             f"the server's scenario or plan has {len(error.problems)} problem(s); "
             "check them with `safepassage verify`"
         )
     except RegistryDoesNotFit as misfit:
-        return _conflict(str(misfit))
-    return JSONResponse(map_view(scenario, plan, _visible(session, account.scope, plan)))
-
-
-def _conflict(detail: str) -> Response:
-    return JSONResponse({"detail": detail}, status_code=status.HTTP_409_CONFLICT)
-
-
-def _operation(settings: Settings, session: Session) -> tuple[Scenario, Plan]:
-    """The server's scenario and plan, as manifests read them; the bundled scenario when none
-    is named, and a plan made here when no plan file is."""
-    scenario = read_scenario(settings.scenario or bundled_scenario_path())
-    if settings.plan_from_registry:
-        scenario = scenario_from_registry(scenario, session)
-    if settings.plan is not None:
-        return scenario, read_plan(settings.plan)
-    return scenario, _planned(scenario)
-
-
-_plans: dict[Scenario, Plan] = {}
-_planning = threading.Lock()
-
-
-def _planned(scenario: Scenario) -> Plan:
-    """The fast planner's plan, made once per scenario for the server's life: it takes
-    seconds, and the map is opened far more often than the scenario changes."""
-    with _planning:
-        if scenario not in _plans:
-            _plans.clear()  # one operation at a time: a changed registry replaces the old plan
-            _plans[scenario] = solve(scenario, solver="fast").plan
-        return _plans[scenario]
+        return conflict(str(misfit))
+    return JSONResponse(map_view(scenario, plan, _visible(session, admitted.scope, plan)))
 
 
 def _visible(session: Session, scope: Scope, plan: Plan) -> frozenset[str] | None:

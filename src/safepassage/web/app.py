@@ -1,0 +1,23 @@
+"""The pages as their own application, mounted under the API's.
+
+They answer a browser (redirects, HTML) where the API answers a client (401, JSON), are not
+part of the OpenAPI document, and share the server's database, keys and settings. One router
+per group of pages, as the API has one per resource.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from safepassage.api.deps import Server
+from safepassage.web import pages
+from safepassage.web.common import HERE, STATIC_PREFIX
+
+
+def application(server: Server) -> FastAPI:
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    app.state.server = server
+    app.include_router(pages.router)
+    app.mount(STATIC_PREFIX, StaticFiles(directory=HERE / "static"), name="static")
+    return app

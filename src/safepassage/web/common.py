@@ -1,0 +1,122 @@
+"""What every page shares: the templates, the sign-in check, the headers and the operation.
+
+A page never trusts the browser more than the API does: the same services check the sign-in,
+the same policy decides who sees what, and the same scope narrows which households appear.
+Scripts come from ``/static`` only (the Content-Security-Policy allows nothing else), so an
+injected ``<script>`` in a rendered value could not run even if escaping failed.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response, status
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from safepassage.api.deps import CredentialsDep, SessionDep
+from safepassage.api.settings import Settings
+from safepassage.formats.plan_json import read_plan
+from safepassage.formats.scenario_folder import read_scenario
+from safepassage.model import Scenario
+from safepassage.model.plan import Plan
+from safepassage.planning import solve
+from safepassage.policy import Action, allowed
+from safepassage.services import accounts
+from safepassage.services.accounts import Account
+from safepassage.services.demo import bundled_scenario_path
+from safepassage.services.registry_planning import scenario_from_registry
+
+HERE = Path(__file__).parent
+STATIC_PREFIX = "/static"
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+"""Self only: no CDN, no tile server, no inline script or style. Leaflet positions its layers
+through the CSS object model, which the policy does not restrict."""
+
+REFERRER_POLICY = "same-origin"
+"""The API's ``no-referrer`` would make Chromium send ``Origin: null`` with the pages' own
+form posts, which the cross-site check must refuse; ``same-origin`` keeps the page's origin
+on its own requests and still tells other sites nothing."""
+
+FORM_LIMIT = 4096
+"""A page's form is a few short fields; a larger body is not parsed, and refused."""
+
+templates = Jinja2Templates(directory=HERE / "templates")
+
+
+def _page_account(session: SessionDep, credentials: CredentialsDep) -> Account | None:
+    """The cookie's account, or None: a page sends the browser to sign in rather than
+    answering 401 as the API does."""
+    if credentials is None:
+        return None
+    return accounts.account_for_token(session, credentials.token, credentials.kind)
+
+
+PageAccount = Annotated[Account | None, Depends(_page_account)]
+
+
+def render(request: Request, name: str, context: dict[str, Any], code: int = 200) -> HTMLResponse:
+    response = templates.TemplateResponse(request, name, context, status_code=code)
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["Referrer-Policy"] = REFERRER_POLICY
+    return response
+
+
+def redirect(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=status.HTTP_303_SEE_OTHER)
+
+
+def admit(request: Request, account: Account | None, action: Action) -> Account | Response:
+    """The account if it may see a page for ``action``; otherwise what the page answers
+    instead: sign in first (303), or not for this role (403)."""
+    if account is None:
+        return redirect("/signin")
+    if not allowed(account.role, action):
+        return render(request, "refused.html", {"account": account}, status.HTTP_403_FORBIDDEN)
+    return account
+
+
+def admit_data(account: Account | None, action: Action) -> Account | Response:
+    """As :func:`admit`, for what a page's script fetches: 401 or 403, no redirect."""
+    if account is None:
+        return Response(status_code=status.HTTP_401_UNAUTHORIZED)
+    if not allowed(account.role, action):
+        return Response(status_code=status.HTTP_403_FORBIDDEN)
+    return account
+
+
+def conflict(detail: str) -> Response:
+    return JSONResponse({"detail": detail}, status_code=status.HTTP_409_CONFLICT)
+
+
+def operation(settings: Settings, session: Session) -> tuple[Scenario, Plan]:
+    """The server's scenario and plan, as manifests read them; the bundled scenario when none
+    is named, and a plan made here when no plan file is."""
+    scenario = read_scenario(settings.scenario or bundled_scenario_path())
+    if settings.plan_from_registry:
+        scenario = scenario_from_registry(scenario, session)
+    if settings.plan is not None:
+        return scenario, read_plan(settings.plan)
+    return scenario, _planned(scenario)
+
+
+_plans: dict[Scenario, Plan] = {}
+_planning = threading.Lock()
+
+
+def _planned(scenario: Scenario) -> Plan:
+    """The fast planner's plan, made once per scenario for the server's life: it takes
+    seconds, and the pages are opened far more often than the scenario changes."""
+    with _planning:
+        if scenario not in _plans:
+            _plans.clear()  # one operation at a time: a changed registry replaces the old plan
+            _plans[scenario] = solve(scenario, solver="fast").plan
+        return _plans[scenario]
