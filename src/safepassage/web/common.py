@@ -52,6 +52,14 @@ FORM_LIMIT = 4096
 templates = Jinja2Templates(directory=HERE / "templates")
 
 
+def _may(account: Account | None, action: str) -> bool:
+    """For the navigation: a link is shown only to the roles its page admits."""
+    return account is not None and allowed(account.role, Action(action))
+
+
+templates.env.globals["may"] = _may
+
+
 def _page_account(session: SessionDep, credentials: CredentialsDep) -> Account | None:
     """The cookie's account, or None: a page sends the browser to sign in rather than
     answering 401 as the API does."""
