@@ -26,10 +26,10 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import assert_never
 
-from sqlalchemy import ColumnElement, and_, exists, select, true
+from sqlalchemy import ColumnElement, and_, exists, or_, select, true
 
 from safepassage.model.registry import Person, Status
-from safepassage.store.tables import ClearanceRow, HouseholdRow
+from safepassage.store.tables import ClearanceRow, HouseholdRow, ProposalRow
 
 
 class Role(StrEnum):
@@ -161,8 +161,9 @@ class ScopeRefused(ValueError):
 @dataclass(frozen=True)
 class Scope:
     """The records an account may touch: ``all``, or households by origin node, by id, by
-    crossing cleared for or by host country (``values``: node ids, household ids, crossing
-    node ids or ISO 3166 alpha-3 codes)."""
+    crossing cleared for, or by host country that vetted them or was proposed them by the
+    latest matching (``values``: node ids, household ids, crossing node ids or ISO 3166
+    alpha-3 codes)."""
 
     kind: ScopeKind
     values: frozenset[str] = frozenset()
@@ -212,17 +213,31 @@ def scope_filter(scope: Scope) -> ColumnElement[bool]:
             return HouseholdRow.origin.in_(values)
         case ScopeKind.HOUSEHOLDS:
             return HouseholdRow.id.in_(values)
-        case ScopeKind.CROSSING | ScopeKind.HOST:
-            return exists(
-                select(ClearanceRow.household_id).where(
+        case ScopeKind.CROSSING:
+            return _cleared(scope.kind, values)
+        case ScopeKind.HOST:
+            proposed = exists(
+                select(ProposalRow.household_id).where(
                     and_(
-                        ClearanceRow.household_id == HouseholdRow.id,
-                        ClearanceRow.kind == scope.kind.value,
-                        ClearanceRow.target.in_(values),
+                        ProposalRow.household_id == HouseholdRow.id,
+                        ProposalRow.country.in_(values),
                     )
                 )
             )
+            return or_(_cleared(scope.kind, values), proposed)
     assert_never(scope.kind)
+
+
+def _cleared(kind: ScopeKind, values: list[str]) -> ColumnElement[bool]:
+    return exists(
+        select(ClearanceRow.household_id).where(
+            and_(
+                ClearanceRow.household_id == HouseholdRow.id,
+                ClearanceRow.kind == kind.value,
+                ClearanceRow.target.in_(values),
+            )
+        )
+    )
 
 
 def visible_hosts(scope: Scope, hosts: tuple[str, ...]) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -150,4 +151,58 @@ def test_dedup_merge_and_undo_from_the_command_line(home: Path) -> None:
     assert runner.invoke(app, ["dedup", "unmerge", "1"]).exit_code == 0
     undone = runner.invoke(app, ["dedup", "unmerge", "1"])
     assert undone.exit_code == 2 and "already undone" in undone.output
+    assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
+
+
+def test_a_kept_demo_registry_is_matched_again_with_an_override_on_the_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo's round, re-matched from the CLI as its closing lines tell a user to: the
+    proposals come back, a ban moves a household, and the results leave only sealed."""
+    monkeypatch.setenv("SAFEPASSAGE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SAFEPASSAGE_EXPORT_PASSPHRASE", "a long enough passphrase")
+    for name in ("SAFEPASSAGE_DB", "SAFEPASSAGE_KEY_FILE", "SAFEPASSAGE_KEYS"):
+        monkeypatch.delenv(name, raising=False)
+    database = str(tmp_path / "home" / "registry.db")
+    demo = runner.invoke(app, ["demo", "--db", database])
+    assert demo.exit_code == 0, demo.output
+    assert "324 persons placed" in " ".join(demo.output.split())
+    scenario = bundled_scenario_path()
+    plan = str(tmp_path / "p.json")
+    planned = runner.invoke(
+        app,
+        ["plan", str(scenario), "--registry", "--from", "2018-07-01T00:00:00+03:00", "--out", plan],
+    )
+    assert planned.exit_code == 0, planned.output
+    listed = runner.invoke(app, ["proposals", "list", "--country", "CAN"], env={"COLUMNS": "200"})
+    household = re.findall(r"\bh[0-9a-f]{31}\b", listed.output)[0]
+    banned = runner.invoke(
+        app,
+        ["override", "forbid", household, "canada-2018", "--reason", "cousins in Hamburg"],
+    )
+    assert banned.exit_code == 0, banned.output
+    sealed = tmp_path / "results.sealed"
+    matched = runner.invoke(
+        app,
+        [
+            "match",
+            "--registry",
+            "--plan",
+            plan,
+            "--from-csv",
+            str(scenario / "resettlement"),
+            "--out",
+            str(sealed),
+        ],
+    )
+    assert matched.exit_code == 0, matched.output
+    assert "324 of 710" in matched.output
+    moved = runner.invoke(app, ["proposals", "list"], env={"COLUMNS": "200"})
+    row = next(line for line in moved.output.splitlines() if household in line)
+    assert "canada-2018" not in row.split("│")[3]
+    decisions = runner.invoke(app, ["override", "list"], env={"COLUMNS": "200"})
+    assert household in decisions.output and "cousins in Hamburg" in decisions.output
+    assert b"Hamburg" not in sealed.read_bytes() and b"household" not in sealed.read_bytes()
+    opened = runner.invoke(app, ["export", "open", str(sealed)])
+    assert opened.stdout_bytes.startswith(b"PK")  # the ZIP of the three files
     assert runner.invoke(app, ["audit", "verify"]).exit_code == 0

@@ -56,6 +56,8 @@ app.add_typer(operations_cli.commands)
 app.add_typer(operations_cli.export_app, name="export")
 app.add_typer(serve_cli.commands)
 app.add_typer(matching_cli.commands)
+app.add_typer(matching_cli.override_app, name="override")
+app.add_typer(matching_cli.proposals_app, name="proposals")
 app.add_typer(serve_cli.users_app, name="users")
 
 console = Console()

@@ -9,7 +9,6 @@ stays exactly the CSV.
 from __future__ import annotations
 
 import io
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -20,14 +19,17 @@ from rich.markup import escape
 from rich.table import Table
 
 from safepassage.cli.registry_options import (
+    PASSPHRASE_ENV,
     ActorOption,
     DbOption,
     FromRegistryOption,
     KeyFileOption,
     errors,
+    export_passphrase,
     fail,
     registry_session,
     with_registry_households,
+    write_file,
 )
 from safepassage.formats.plan_json import read_plan
 from safepassage.formats.problems import InputError
@@ -36,15 +38,11 @@ from safepassage.model.plan import Plan
 from safepassage.model.scenario import Scenario
 from safepassage.protection.export_box import (
     ExportBroken,
-    WeakPassphrase,
-    check_passphrase,
     open_export,
     seal_export,
 )
 from safepassage.services import operations, registry
 from safepassage.services.operations import CheckpointKind
-
-PASSPHRASE_ENV = "SAFEPASSAGE_EXPORT_PASSPHRASE"
 
 console = Console()
 
@@ -151,7 +149,7 @@ def manifest_command(
     loaded_scenario, loaded_plan = _inputs(scenario, plan)
     if from_registry:
         loaded_scenario = with_registry_households(loaded_scenario, db)
-    passphrase = _passphrase(confirm=True) if out is not None else ""
+    passphrase = export_passphrase(confirm=True) if out is not None else ""
     try:
         with registry_session(db, key_file, actor) as (session, operator):
             made = operations.manifest(
@@ -168,7 +166,7 @@ def manifest_command(
             if out is None:
                 _to_stdout(payload)
             else:
-                _write(out, seal_export(payload, passphrase))
+                write_file(out, seal_export(payload, passphrase))
     except operations.PlanDoesNotVerify as invalid:
         errors.print(f"[red]error:[/red] {escape(str(invalid))}", highlight=False)
         raise typer.Exit(1) from None
@@ -217,7 +215,7 @@ def export_hxl(
         if out is None:
             typer.echo(text.getvalue(), nl=False)
         else:
-            _write(out, text.getvalue().encode())
+            write_file(out, text.getvalue().encode())
     if out is not None:
         errors.print(f"{len(rows)} rows written to {escape(str(out))}", highlight=False)
 
@@ -229,7 +227,7 @@ def export_open(
     ],
 ) -> None:
     """Print a sealed export (for the recipient, who needs only the file and the passphrase)."""
-    passphrase = _passphrase(confirm=False)
+    passphrase = export_passphrase(confirm=False)
     try:
         data = open_export(sealed.read_bytes(), passphrase)
     except ExportBroken as broken:
@@ -247,18 +245,6 @@ def _inputs(scenario: Path, plan: Path) -> tuple[Scenario, Plan]:
         raise typer.Exit(2) from None
 
 
-def _passphrase(*, confirm: bool) -> str:
-    passphrase = os.environ.get(PASSPHRASE_ENV) or typer.prompt(
-        "Export passphrase", hide_input=True, confirmation_prompt=confirm
-    )
-    if confirm:
-        try:
-            check_passphrase(passphrase)
-        except WeakPassphrase as weak:
-            raise fail(str(weak)) from None
-    return str(passphrase)
-
-
 def _to_stdout(data: bytes) -> None:
     if not sys.stdout.isatty():
         errors.print(
@@ -269,10 +255,3 @@ def _to_stdout(data: bytes) -> None:
     stream = typer.get_binary_stream("stdout")
     stream.write(data)
     stream.flush()
-
-
-def _write(path: Path, data: bytes) -> None:
-    try:
-        path.write_bytes(data)
-    except OSError as error:
-        raise fail(f"cannot write {path}: {error.strerror or type(error).__name__}") from None

@@ -8,6 +8,7 @@ Failures a user can fix (no database, schema behind, no keys) exit 2 with what t
 from __future__ import annotations
 
 import getpass
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from safepassage.model import Scenario
+from safepassage.protection.export_box import WeakPassphrase, check_passphrase
 from safepassage.protection.keys import KeyRing, KeyRingUnavailable, load_key_ring
 from safepassage.services.registry import Operator
 from safepassage.services.registry_planning import RegistryDoesNotFit, scenario_from_registry
@@ -125,3 +127,25 @@ def registry_session(
             yield session, operator
     finally:
         db.dispose()
+
+
+PASSPHRASE_ENV = "SAFEPASSAGE_EXPORT_PASSPHRASE"
+
+
+def export_passphrase(*, confirm: bool) -> str:
+    passphrase = os.environ.get(PASSPHRASE_ENV) or typer.prompt(
+        "Export passphrase", hide_input=True, confirmation_prompt=confirm
+    )
+    if confirm:
+        try:
+            check_passphrase(passphrase)
+        except WeakPassphrase as weak:
+            raise fail(str(weak)) from None
+    return str(passphrase)
+
+
+def write_file(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as error:
+        raise fail(f"cannot write {path}: {error.strerror or type(error).__name__}") from None

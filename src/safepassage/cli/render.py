@@ -14,7 +14,7 @@ from rich.table import Table
 from safepassage.formats.problems import Problem
 from safepassage.model import Scenario
 from safepassage.planning import Result
-from safepassage.services.demo import DemoAccount, PlanAccount, persons_by_cause
+from safepassage.services.demo import DemoAccount, MatchingAccount, PlanAccount, persons_by_cause
 from safepassage.verifier import VerificationReport
 
 PRIORITY_NAMES = {
@@ -97,11 +97,15 @@ def demo(console: Console, account: DemoAccount) -> None:
     _account(console, account.planned)
     _account(console, account.counterfactual)
     _comparison(console, account)
+    _matching(console, account.matching)
     console.print(
         f"\nThe scenario folder is {account.scenario_path}.\n"
         "Plan it yourself:   safepassage plan SCENARIO --from 2018-07-19T00:00:00+03:00 "
         "--out plan.json\n"
-        "Check any plan:     safepassage verify SCENARIO plan.json",
+        "Check any plan:     safepassage verify SCENARIO plan.json\n"
+        "Open the web app:   safepassage users create-admin NAME, then safepassage serve, "
+        "and open http://127.0.0.1:8000/ in a browser (keep the registry with --db to see "
+        "it there)",
         markup=False,
         highlight=False,
     )
@@ -164,6 +168,57 @@ def _comparison(console: Console, account: DemoAccount) -> None:
         "Households wait at their home towns until a plan moves them; in 2018 many had already "
         "fled toward Quneitra as their towns fell, which this registry does not record, so the "
         "19 July figure is what a plan could do for people still at home on that day."
+    )
+
+
+def _matching(console: Console, account: MatchingAccount) -> None:
+    result = account.result
+    problem = result.problem
+    console.rule("[bold]Resettlement: the households out, matched to the 2018 pledges")
+    console.print(
+        f"{len(problem.households)} households ({problem.total_persons} persons) brought out by "
+        f"planning from 1 July, {sum(p.places_persons for p in problem.pledges)} places "
+        f"pledged. Matched by {result.solver} ({result.method}): "
+        f"{result.households_placed} households, {result.persons_placed} persons placed; "
+        f"independent check: {'passed' if result.is_feasible() else 'FAILED'}"
+        + ("" if result.gap is None else f"; gap to the bound {result.gap:.2%}")
+        + "."
+    )
+    hosts = Table(
+        "host", "persons placed", "of places", "households", "of households", title="Pledges used"
+    )
+    for use in account.hosts:
+        hosts.add_row(
+            use.country,
+            str(use.persons),
+            str(use.pledged_persons),
+            str(use.households),
+            "-" if use.pledged_households is None else str(use.pledged_households),
+        )
+    console.print(hosts)
+    if account.unplaced:
+        unplaced = Table("why", "households", "persons", title="Not placed")
+        for why, households, persons in account.unplaced:
+            unplaced.add_row(why, str(households), str(persons))
+        console.print(unplaced)
+    placed = next((e for e in account.explanations.households if e.pledge is not None), None)
+    if placed is not None:
+        parts = ", ".join(f"{c.name} {c.points:.1f}" for c in placed.components if c.points)
+        console.print(
+            f"Why, for example, {placed.household} ({placed.size} "
+            f"{'person' if placed.size == 1 else 'persons'}) goes to "
+            f"{placed.pledge}: {parts or 'placement alone'}."
+        )
+        for alternative in placed.alternatives:
+            console.print(f"  not {alternative.pledge}: {alternative.why_not}")
+    console.print(
+        f"{account.proposals_kept} proposals kept in the registry. Keep it with --db DB to go "
+        "on: safepassage proposals list --db DB; safepassage override pin|forbid HOUSEHOLD "
+        "PLEDGE --reason ... --db DB; and match again with safepassage plan SCENARIO "
+        "--registry --db DB --from 2018-07-01T00:00:00+03:00 --out p.json, then safepassage "
+        "match --registry --db DB --plan p.json --from-csv SCENARIO/resettlement.",
+        markup=False,
+        highlight=False,
     )
 
 

@@ -17,6 +17,16 @@ Input folder (column names case-insensitive, extra columns ignored, blank rows s
   forbid; a reason is required, since it is what the audit trail keeps.
 - ``rules.yaml`` (optional): ``floors: {group: share}`` and ``pacing: [share, ...]``.
 
+A round taken from the registry (:class:`RecordedRound`) brings its households, sizes and
+medical needs counted from the records, host clearances as vetting and the recorded overrides;
+the folder then needs only ``pledges.csv``. Its ``households.csv`` is optional and adds what the
+registry does not hold (``languages``, ``relatives_in``, ``preferences``, ``group``, ``batch``,
+``ready``) to households of the round; sizes and medical needs stay the registry's. Its
+``vetting.csv`` adds refusals and pending vettings; where both speak of one household and host,
+the file wins (it can only be stricter than a clearance, or say the same). ``overrides.csv`` is
+refused: overrides of registry households are recorded with ``safepassage override``, so that
+the audit log keeps them.
+
 Weights come from a separate YAML file (``placement, relatives, language, preference,
 outcome, relatives_hard``); the defaults are :class:`~safepassage.matching.model.Weights`.
 
@@ -32,11 +42,12 @@ import io
 import itertools
 import json
 import math
+import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import numpy as np
 import yaml
@@ -70,8 +81,7 @@ PLEDGE_USE_FILE = "pledge_use.csv"
 EXPLANATIONS_FILE = "explanations.json"
 
 HOUSEHOLD_COLUMNS = ("id", "size")
-HOUSEHOLD_OPTIONAL = (
-    "medical",
+REGISTRY_HOUSEHOLD_OPTIONAL = (
     "languages",
     "relatives_in",
     "preferences",
@@ -79,6 +89,7 @@ HOUSEHOLD_OPTIONAL = (
     "batch",
     "ready",
 )
+HOUSEHOLD_OPTIONAL = ("medical", *REGISTRY_HOUSEHOLD_OPTIONAL)
 PLEDGE_COLUMNS = ("id", "kind", "country", "places_persons")
 PLEDGE_OPTIONAL = (
     "places_households",
@@ -252,7 +263,19 @@ class _Reader:
             return None
 
 
-def read_matching_folder(folder: Path, *, weights: Weights | None = None) -> MatchingProblem:
+@dataclass(frozen=True)
+class RecordedRound:
+    """What the registry knows of a round: its households (sizes and medical needs counted
+    from the records), the host countries that cleared them, and the overrides recorded."""
+
+    households: tuple[Household, ...]
+    cleared: tuple[tuple[str, str], ...] = ()  # (household, country)
+    overrides: tuple[Override, ...] = ()
+
+
+def read_matching_folder(
+    folder: Path, *, weights: Weights | None = None, recorded: RecordedRound | None = None
+) -> MatchingProblem:
     """Read a round, or raise :class:`InputError` with every problem found."""
     if not folder.is_dir():
         raise InputError(
@@ -261,10 +284,18 @@ def read_matching_folder(folder: Path, *, weights: Weights | None = None) -> Mat
     reader = _Reader(folder)
     pledges, pledge_ids = _read_pledges(reader)
     countries = {p.country for p in pledges}
-    households, household_ids = _read_households(reader, pledge_ids, countries)
-    vetting = _read_vetting(reader, household_ids, pledge_ids | countries)
+    if recorded is None:
+        households, household_ids = _read_households(reader, pledge_ids, countries)
+        vetting = _read_vetting(reader, household_ids, pledge_ids | countries)
+        overrides = _read_overrides(reader, household_ids, pledge_ids)
+    else:
+        households = _recorded_households(reader, recorded, pledge_ids, countries)
+        household_ids = {h.id for h in households}
+        vetting = _recorded_vetting(
+            _read_vetting(reader, household_ids, pledge_ids | countries), recorded, countries
+        )
+        overrides = _recorded_overrides(reader, recorded, pledge_ids)
     outcomes = _read_outcomes(reader, household_ids, pledge_ids)
-    overrides = _read_overrides(reader, household_ids, pledge_ids)
     floors, pacing = _read_rules(reader, {h.group for h in households})
     if reader.problems:
         raise InputError(reader.problems)
@@ -385,10 +416,17 @@ def _languages(size: int | None) -> Callable[[str], list[tuple[str, int]]]:
 
 
 def _read_households(
-    reader: _Reader, pledge_ids: set[str], countries: set[str]
+    reader: _Reader,
+    pledge_ids: set[str],
+    countries: set[str],
+    recorded: Mapping[str, Household] | None = None,
 ) -> tuple[list[Household], set[str]]:
-    """The households, and every id a row gave (as for pledges)."""
-    table = reader.table(HOUSEHOLDS_FILE, HOUSEHOLD_COLUMNS, HOUSEHOLD_OPTIONAL, needed=True)
+    """The households, and every id a row gave (as for pledges). With ``recorded`` (the
+    registry's households) the file is optional and only adds to them."""
+    if recorded is None:
+        table = reader.table(HOUSEHOLDS_FILE, HOUSEHOLD_COLUMNS, HOUSEHOLD_OPTIONAL, needed=True)
+    else:
+        table = reader.table(HOUSEHOLDS_FILE, ("id",), REGISTRY_HOUSEHOLD_OPTIONAL, needed=False)
     if table is None:
         return [], set()
     result: list[Household] = []
@@ -398,8 +436,27 @@ def _read_households(
         if household_id is None:
             continue
         v = reader.value
-        size = v(table, row, record, "size", lambda t: _whole(t, 1), required=True)
-        medical = v(table, row, record, "medical", _whole, 0)
+        if recorded is None:
+            size = v(table, row, record, "size", lambda t: _whole(t, 1), required=True)
+            medical = v(table, row, record, "medical", _whole, 0)
+        elif household_id not in recorded:
+            reader.report(
+                table.file,
+                row,
+                "id",
+                "names no household of this round (members crossed or in transit, in the registry)",
+            )
+            continue
+        else:
+            size, medical = recorded[household_id].size, recorded[household_id].medical
+            for counted in ("size", "medical"):
+                if record.get(counted):
+                    reader.report(
+                        table.file,
+                        row,
+                        counted,
+                        "is counted from the registry's records: leave the column out",
+                    )
         if size is not None and medical is not None and medical > size:
             reader.report(
                 table.file, row, "medical", "more members with medical needs than members"
@@ -435,6 +492,59 @@ def _read_households(
             )
         )
     return result, set(first_rows)
+
+
+def _recorded_households(
+    reader: _Reader, recorded: RecordedRound, pledge_ids: set[str], countries: set[str]
+) -> list[Household]:
+    """The registry's households in the registry's order, each with what the file adds."""
+    known = {household.id: household for household in recorded.households}
+    added, _ids = _read_households(reader, pledge_ids, countries, known)
+    by_id = {household.id: household for household in added}
+    return [by_id.get(household.id, household) for household in recorded.households]
+
+
+def _recorded_vetting(
+    from_file: list[Vetting], recorded: RecordedRound, countries: set[str]
+) -> list[Vetting]:
+    """Clearances of countries with a pledge, unless the file speaks of the same pair."""
+    in_file = {(vetting.household, vetting.host) for vetting in from_file}
+    households = {household.id for household in recorded.households}
+    cleared = [
+        Vetting(household, country, VettingStatus.CLEARED)
+        for household, country in recorded.cleared
+        if household in households and country in countries and (household, country) not in in_file
+    ]
+    return from_file + cleared
+
+
+def _recorded_overrides(
+    reader: _Reader, recorded: RecordedRound, pledge_ids: set[str]
+) -> list[Override]:
+    if (reader.folder / OVERRIDES_FILE).exists():
+        reader.report(
+            OVERRIDES_FILE,
+            None,
+            None,
+            "a registry round takes its overrides from the registry, where they are audited: "
+            "record each with `safepassage override pin|forbid` and remove this file",
+        )
+    households = {household.id for household in recorded.households}
+    kept = []
+    for override in recorded.overrides:
+        if override.household not in households:
+            continue  # not in this round: the decision waits for a round that has the household
+        if override.host not in pledge_ids:
+            reader.report(
+                PLEDGES_FILE,
+                None,
+                "id",
+                f"has no pledge {override.host}, which a recorded override names: add the "
+                "pledge, or lift the override with `safepassage override lift`",
+            )
+            continue
+        kept.append(override)
+    return kept
 
 
 def _check_preferences(
@@ -708,25 +818,7 @@ def write_matching_folder(problem: MatchingProblem, folder: Path) -> None:
             for h in problem.households
         ),
     )
-    _write_csv(
-        folder / PLEDGES_FILE,
-        (*PLEDGE_COLUMNS, *PLEDGE_OPTIONAL),
-        (
-            (
-                p.id,
-                p.kind.value,
-                p.country,
-                p.places_persons,
-                "" if p.places_households is None else p.places_households,
-                "" if p.max_household_size is None else p.max_household_size,
-                p.medical_places,
-                SEPARATOR.join(sorted(p.languages)),
-                p.deadline.isoformat() if p.deadline else "",
-                "true" if p.requires_vetting else "false",
-            )
-            for p in problem.pledges
-        ),
-    )
+    write_pledges(problem.pledges, folder)
     _write_csv(
         folder / VETTING_FILE,
         VETTING_COLUMNS,
@@ -757,15 +849,62 @@ def write_matching_folder(problem: MatchingProblem, folder: Path) -> None:
         (folder / RULES_FILE).write_text(yaml.safe_dump(rules, sort_keys=False), encoding="utf-8")
 
 
+def write_pledges(pledges: Sequence[Pledge], folder: Path) -> Path:
+    """``pledges.csv`` alone: a round from the registry needs nothing else."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / PLEDGES_FILE
+    _write_csv(
+        path,
+        (*PLEDGE_COLUMNS, *PLEDGE_OPTIONAL),
+        (
+            (
+                p.id,
+                p.kind.value,
+                p.country,
+                p.places_persons,
+                "" if p.places_households is None else p.places_households,
+                "" if p.max_household_size is None else p.max_household_size,
+                p.medical_places,
+                SEPARATOR.join(sorted(p.languages)),
+                p.deadline.isoformat() if p.deadline else "",
+                "true" if p.requires_vetting else "false",
+            )
+            for p in pledges
+        ),
+    )
+    return path
+
+
 def write_results(
     result: MatchingResult, explanations: Explanations, folder: Path
 ) -> tuple[Path, ...]:
     """``assignment.csv``, ``pledge_use.csv`` and ``explanations.json`` in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, write in _RESULT_FILES.items():
+        path = folder / name
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            write(result, explanations, handle)
+        written.append(path)
+    return tuple(written)
+
+
+def results_archive(result: MatchingResult, explanations: Explanations) -> bytes:
+    """The same three files as a ZIP built in memory, for sealing before anything touches
+    the disk (a round from the registry is as sensitive as the registry)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, write in _RESULT_FILES.items():
+            text = io.StringIO(newline="")
+            write(result, explanations, text)
+            archive.writestr(name, text.getvalue().encode("utf-8"))
+    return buffer.getvalue()
+
+
+def _write_assignment(result: MatchingResult, explanations: Explanations, handle: TextIO) -> None:
     country = {p.id: p.country for p in result.problem.pledges}
-    assignment = folder / ASSIGNMENT_FILE
-    _write_csv(
-        assignment,
+    writer = csv.writer(handle)
+    writer.writerow(
         (
             "household",
             "size",
@@ -777,42 +916,47 @@ def write_results(
             "best_alternative",
             "why_not",
             "unplaced_reason",
-        ),
-        (
-            (
-                e.household,
-                e.size,
-                e.pledge or "",
-                country[e.pledge] if e.pledge else "",
-                "" if e.score is None else f"{e.score:.6g}",
-                "" if e.value is None else f"{e.value:.6g}",
-                e.pinned or "",
-                e.alternatives[0].pledge if e.alternatives else "",
-                e.alternatives[0].why_not if e.alternatives else "",
-                e.unplaced or "",
-            )
-            for e in explanations.households
-        ),
+        )
     )
-    use = folder / PLEDGE_USE_FILE
-    _write_csv(
-        use,
-        ("pledge", "kind", "country", "capacity", "used", "pledged", "price", "binding"),
+    writer.writerows(
         (
-            (
-                p.pledge,
-                p.kind,
-                p.country,
-                u.capacity,
-                u.used,
-                "" if u.pledged is None else u.pledged,
-                f"{u.price:.6g}",
-                "true" if u.binding else "false",
-            )
-            for p in explanations.pledges
-            for u in p.uses
-        ),
+            e.household,
+            e.size,
+            e.pledge or "",
+            country[e.pledge] if e.pledge else "",
+            "" if e.score is None else f"{e.score:.6g}",
+            "" if e.value is None else f"{e.value:.6g}",
+            e.pinned or "",
+            e.alternatives[0].pledge if e.alternatives else "",
+            e.alternatives[0].why_not if e.alternatives else "",
+            e.unplaced or "",
+        )
+        for e in explanations.households
     )
+
+
+def _write_pledge_use(result: MatchingResult, explanations: Explanations, handle: TextIO) -> None:
+    writer = csv.writer(handle)
+    writer.writerow(
+        ("pledge", "kind", "country", "capacity", "used", "pledged", "price", "binding")
+    )
+    writer.writerows(
+        (
+            p.pledge,
+            p.kind,
+            p.country,
+            u.capacity,
+            u.used,
+            "" if u.pledged is None else u.pledged,
+            f"{u.price:.6g}",
+            "true" if u.binding else "false",
+        )
+        for p in explanations.pledges
+        for u in p.uses
+    )
+
+
+def _write_explanations(result: MatchingResult, explanations: Explanations, handle: TextIO) -> None:
     document = {
         "solver": result.solver,
         "method": result.method,
@@ -830,17 +974,21 @@ def write_results(
         ],
         **explanations.as_json(),
     }
-    explained = folder / EXPLANATIONS_FILE
     households = document.pop("households")
     head = json.dumps(document, ensure_ascii=False, indent=1)
-    with explained.open("w", encoding="utf-8") as handle:
-        # one household per line: greppable, and a third of the size of an indented file
-        handle.write(head[:-2] + ',\n "households": [\n')
-        handle.write(
-            ",\n".join(json.dumps(h, ensure_ascii=False, separators=(",", ":")) for h in households)
-        )
-        handle.write("\n ]\n}\n")
-    return assignment, use, explained
+    # one household per line: greppable, and a third of the size of an indented file
+    handle.write(head[:-2] + ',\n "households": [\n')
+    handle.write(
+        ",\n".join(json.dumps(h, ensure_ascii=False, separators=(",", ":")) for h in households)
+    )
+    handle.write("\n ]\n}\n")
+
+
+_RESULT_FILES: Mapping[str, Callable[[MatchingResult, Explanations, TextIO], None]] = {
+    ASSIGNMENT_FILE: _write_assignment,
+    PLEDGE_USE_FILE: _write_pledge_use,
+    EXPLANATIONS_FILE: _write_explanations,
+}
 
 
 def _write_csv(path: Path, header: Sequence[str], rows: Iterator[Sequence[object]] | Any) -> None:

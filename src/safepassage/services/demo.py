@@ -6,7 +6,9 @@ synthetic registry, from 19 July and from 1 July.
 
 The registry goes the way a real one would: its rows are imported into a sealed registry (a
 throw-away SQLite file and key ring unless the caller gives a database and keys), and the
-households are planned from the store, not from the scenario's CSV.
+households are planned from the store, not from the scenario's CSV. The households the earlier
+plan brings out are then matched to the places the UK, Canada, Germany, the Netherlands and
+France pledged in 2018, with synthetic vetting and wishes.
 """
 
 from __future__ import annotations
@@ -16,22 +18,30 @@ import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
+from safepassage.formats.matching_csv import read_matching_folder
 from safepassage.formats.registry_rows import ColumnMapping, RawRow
 from safepassage.formats.scenario_folder import read_scenario
+from safepassage.matching import Explanations, MatchingParams, MatchingResult, explain
+from safepassage.matching import solve as solve_matching
 from safepassage.model import Scenario
 from safepassage.planning import PlanParams, Progress, Result, solve
 from safepassage.protection.keys import KeyRing
 from safepassage.services.importing import ImportSummary, import_rows
-from safepassage.services.registry import Operator
+from safepassage.services.registry import Operator, households_by_source
+from safepassage.services.registry_matching import recorded_round, save_proposals
 from safepassage.services.registry_planning import scenario_from_registry
 from safepassage.store.database import Database
 from safepassage.store.schema import upgrade
 from safepassage.store.sqlite import SQLiteDatabase
+from safepassage.synthetic.resettlement import host_clearances, member_needs, wishes
+from safepassage.synthetic.southwest_syria import RESETTLEMENT_FOLDER
 
 BUNDLED_SCENARIO = "southwest-syria-2018"
 PLANNED_FROM = datetime.fromisoformat("2018-07-19T00:00:00+03:00")
@@ -84,19 +94,41 @@ class RegistryLoad:
 
 
 @dataclass(frozen=True)
+class HostUse:
+    country: str
+    pledged_persons: int
+    pledged_households: int | None
+    persons: int
+    households: int
+
+
+@dataclass(frozen=True)
+class MatchingAccount:
+    """The households the 1 July plan brings out, matched to the 2018 pledges."""
+
+    result: MatchingResult
+    explanations: Explanations
+    hosts: tuple[HostUse, ...]
+    unplaced: tuple[tuple[str, int, int], ...]  # (why, households, persons), largest first
+    proposals_kept: int
+
+
+@dataclass(frozen=True)
 class DemoAccount:
     scenario: Scenario
     scenario_path: Path
     registry: RegistryLoad
     planned: PlanAccount
     counterfactual: PlanAccount
+    matching: MatchingAccount
     historical_out: int = HISTORICAL_OUT
 
 
 def registration_rows(folder: Path) -> list[RawRow]:
     """The bundled ``persons.csv`` joined with ``households.csv``, as the rows of a
-    registration export. Legal basis: the vital interests of the persons (GDPR art. 6(1)(d)),
-    the basis humanitarian evacuations rely on when consent cannot be asked in time."""
+    registration export, with synthetic host clearances and needs. Legal basis: the vital
+    interests of the persons (GDPR art. 6(1)(d)), the basis humanitarian evacuations rely on
+    when consent cannot be asked in time."""
     with (folder / "households.csv").open(encoding="utf-8", newline="") as handle:
         households = {row["id"]: row for row in csv.DictReader(handle)}
     rows = []
@@ -115,6 +147,8 @@ def registration_rows(folder: Path) -> list[RawRow]:
                 "sex": person["sex"],
                 "role": person["role"],
                 "relationship": person["relationship"],
+                "hosts": ";".join(host_clearances(person["household_id"])),
+                "needs": member_needs(person["id"]),
                 "nationality": "SYR",
                 "consent": "no",
                 "legal_basis": "vital interests",
@@ -146,26 +180,99 @@ def run_demo(
     ring: KeyRing | None = None,
 ) -> DemoAccount:
     """Import the bundled registry into ``database`` (a throw-away one if None) sealed with
-    ``ring`` (a fresh one if None), and plan its households twice."""
+    ``ring`` (a fresh one if None), plan its households twice, and match the households the
+    earlier plan brings out to the 2018 pledges (the proposals are kept in the registry)."""
     path = bundled_scenario_path()
     operator = Operator.with_ring("demo", ring or KeyRing.generate())
+    rows = registration_rows(path)
     with _demo_registry(database) as store:
         with store.session() as session:
             imported = import_rows(
-                session,
-                operator,
-                "bundled registry",
-                registration_rows(path),
-                ColumnMapping.default(),
+                session, operator, "bundled registry", rows, ColumnMapping.default()
             )
         with store.session() as session:
             scenario = scenario_from_registry(read_scenario(path), session)
         load = RegistryLoad(imported, len(scenario.households), store.name if database else None)
-    planned = _account(scenario, "told to go on 19 July", PLANNED_FROM, progress, departures_shown)
-    counterfactual = _account(
-        scenario, "planning from 1 July", COUNTERFACTUAL_FROM, progress, departures_shown
+        planned = _account(
+            scenario, "told to go on 19 July", PLANNED_FROM, progress, departures_shown
+        )
+        counterfactual = _account(
+            scenario, "planning from 1 July", COUNTERFACTUAL_FROM, progress, departures_shown
+        )
+        out = [entry.household for entry in counterfactual.result.plan.evacuated]
+        with store.session() as session:
+            matching = _matching(session, operator, path, rows, out)
+    return DemoAccount(scenario, path, load, planned, counterfactual, matching)
+
+
+def _matching(
+    session: Session, operator: Operator, path: Path, rows: list[RawRow], out: list[str]
+) -> MatchingAccount:
+    """Hosts pledged and vetted before the 2018 crossing, so the round is matched from the
+    plan: the households it brings out. Each household's interview wishes are drawn from its
+    id in the registration file, joined onto the registry's household through its members'
+    source ids."""
+    sources = households_by_source(session, operator, [row.values["person_id"] for row in rows])
+    source_of = {
+        sources[row.values["person_id"]]: row.values["household_id"]
+        for row in rows
+        if row.values["person_id"] in sources
+    }
+    recorded = recorded_round(session, operator, out)
+    households = []
+    for household in recorded.households:
+        drawn = wishes(source_of[household.id], household.size)
+        households.append(
+            replace(
+                household,
+                languages=drawn.languages,
+                relatives_in=drawn.relatives_in,
+                preferences=drawn.preferences,
+            )
+        )
+    problem = read_matching_folder(
+        path / RESETTLEMENT_FOLDER, recorded=replace(recorded, households=tuple(households))
     )
-    return DemoAccount(scenario, path, load, planned, counterfactual)
+    result = solve_matching(problem, params=MatchingParams(time_limit=30.0))
+    explanations = explain(result)
+    kept = save_proposals(session, operator, result, explanations)
+    return MatchingAccount(
+        result, explanations, _host_uses(result), _unplaced(explanations), proposals_kept=kept
+    )
+
+
+def _host_uses(result: MatchingResult) -> tuple[HostUse, ...]:
+    placed: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for household, pledge in zip(result.problem.households, result.assigned, strict=True):
+        if pledge is not None:
+            tally = placed[pledge]
+            tally[0] += household.size
+            tally[1] += 1
+    return tuple(
+        HostUse(
+            pledge.country,
+            pledge.places_persons,
+            pledge.places_households,
+            placed[pledge.id][0],
+            placed[pledge.id][1],
+        )
+        for pledge in result.problem.pledges
+    )
+
+
+def _unplaced(explanations: Explanations) -> tuple[tuple[str, int, int], ...]:
+    """Unplaced households grouped by the first words of their reason ("no room", "every
+    pledge is blocked by a hard rule"...)."""
+    groups: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for entry in explanations.households:
+        if entry.pledge is None:
+            why = (entry.unplaced or "not placed").split(":")[0]
+            groups[why][0] += 1
+            groups[why][1] += entry.size
+    return tuple(
+        (why, n, persons)
+        for why, (n, persons) in sorted(groups.items(), key=lambda item: -item[1][1])
+    )
 
 
 def _account(

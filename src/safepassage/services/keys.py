@@ -2,7 +2,8 @@
 
 Rotation is what an operation does when a key may have leaked (a laptop lost at a border), so
 it must leave nothing behind that the old key alone can open or match: every person's record,
-every merge snapshot, every quarantined row and every account's second-factor secret is
+every merge snapshot, every quarantined row, every matching override's reason and proposal's
+explanation and every account's second-factor secret is
 opened with the old key and sealed with the new one, and the look-ups, fingerprints and
 quarantine digests are recomputed with the new index key, all in one transaction. The CLI
 writes the new key ring only after this succeeds.
@@ -26,6 +27,7 @@ from safepassage.services.registry import (
     open_personal,
     seal_personal,
 )
+from safepassage.services.registry_matching import rekey_matching
 from safepassage.store import audit
 from safepassage.store.codec import decode_personal
 from safepassage.store.tables import LookupRow, MergeRow, PersonRow
@@ -83,6 +85,7 @@ def rotate_keys(session: Session, operator: Operator, new_ring: KeyRing) -> Rota
         merges += 1
     quarantined = rekey_quarantine(session, operator, new)
     rekey_accounts(session, operator, new)
+    rekey_matching(session, operator, new)
     session.flush()
     audit.record(
         session,

@@ -24,6 +24,7 @@ from safepassage.model.registry import (
     StatusChangeRefused,
     check_status_change,
 )
+from safepassage.policy import ALL, Scope, scope_filter
 from safepassage.protection.keys import KeyRing
 from safepassage.protection.sealing import Sealer
 from safepassage.store import audit
@@ -277,6 +278,36 @@ def find_by(session: Session, operator: Operator, kind: str, value: str) -> list
     return found
 
 
+def households_by_source(
+    session: Session, operator: Operator, source_ids: Sequence[str]
+) -> dict[str, str]:
+    """Each source person id (as in the registration file) with the household its record is
+    in, for joining a partner's file keyed by source ids onto the registry. Ids not found are
+    left out; one audit entry records the look-up and how many were found."""
+    index = operator.sealer.blind_index
+    digests = {index("source", source_id): source_id for source_id in source_ids}
+    found: dict[str, str] = {}
+    keys = list(digests)
+    for start in range(0, len(keys), IN_LIST_LIMIT):
+        chunk = keys[start : start + IN_LIST_LIMIT]
+        query = (
+            select(LookupRow.digest, PersonRow.household_id)
+            .join(PersonRow, PersonRow.id == LookupRow.person_id)
+            .where(LookupRow.kind == "source", LookupRow.digest.in_(chunk))
+        )
+        for digest, household_id in session.execute(query):
+            found[digests[digest]] = household_id
+    audit.record(
+        session,
+        operator.ring,
+        actor=operator.name,
+        action="lookup",
+        subject="registry",
+        detail={"kind": "source", "asked": len(digests), "found": len(found)},
+    )
+    return found
+
+
 def set_status(
     session: Session,
     operator: Operator,
@@ -388,12 +419,13 @@ def household_of(session: Session, household_id: str) -> Household:
     )
 
 
-def counts_by_status_and_place(session: Session) -> list[tuple[str, str, int]]:
-    """(origin, status, persons) over active records: aggregates only, nothing to audit."""
+def counts_by_status_and_place(session: Session, scope: Scope = ALL) -> list[tuple[str, str, int]]:
+    """(origin, status, persons) over active records: aggregates only, nothing to audit.
+    ``scope`` keeps an account's households only, so a field lead's board counts its own."""
     rows = session.execute(
         select(HouseholdRow.origin, PersonRow.status, func.count())
         .join(HouseholdRow, PersonRow.household_id == HouseholdRow.id)
-        .where(PersonRow.merged_into.is_(None))
+        .where(PersonRow.merged_into.is_(None), scope_filter(scope))
         .group_by(HouseholdRow.origin, PersonRow.status)
         .order_by(HouseholdRow.origin, PersonRow.status)
     ).all()

@@ -65,6 +65,40 @@ class ClearanceRow(Base):
     granted_by: Mapped[str] = mapped_column(String(64))
 
 
+class OverrideRow(Base):
+    """A coordinator's pin or ban of one household and pledge for resettlement matching. The
+    reason is free text a coordinator typed, so it is sealed: it may name people."""
+
+    __tablename__ = "match_overrides"
+
+    household_id: Mapped[str] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), primary_key=True
+    )
+    pledge: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[bytes] = mapped_column(LargeBinary)
+    decided_at: Mapped[datetime] = mapped_column(STAMP)
+    decided_by: Mapped[str] = mapped_column(String(64))
+
+
+class ProposalRow(Base):
+    """The latest matching's proposal for a household: a pledge in a host country, or none.
+    ``country`` in clear is what lets a host liaison see the households proposed to it; the
+    explanation is sealed, since it counts medical needs."""
+
+    __tablename__ = "match_proposals"
+
+    household_id: Mapped[str] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), primary_key=True
+    )
+    pledge: Mapped[str | None] = mapped_column(String(64))
+    country: Mapped[str | None] = mapped_column(String(8), index=True)
+    points: Mapped[float | None] = mapped_column(Float)
+    explanation: Mapped[bytes] = mapped_column(LargeBinary)
+    proposed_at: Mapped[datetime] = mapped_column(STAMP)
+    proposed_by: Mapped[str] = mapped_column(String(64))
+
+
 class PersonRow(Base):
     __tablename__ = "persons"
 

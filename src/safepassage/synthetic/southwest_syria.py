@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 from pathlib import Path
 
+from safepassage.formats.matching_csv import write_pledges
 from safepassage.formats.scenario_folder import write_scenario
 from safepassage.model import (
     Crossing,
@@ -31,6 +32,7 @@ from safepassage.model import (
     Zone,
 )
 from safepassage.synthetic.registry import SyntheticPerson, SyntheticRegistry, generate_registry
+from safepassage.synthetic.resettlement import PLEDGES_2018
 
 NAME = "southwest-syria-2018"
 SYRIA_SUMMER = timezone(timedelta(hours=3))
@@ -236,13 +238,15 @@ def build_southwest_syria(seed: int = 2018) -> tuple[Scenario, SyntheticRegistry
 
 
 def write_southwest_syria(folder: Path, seed: int = 2018) -> None:
-    """Write the scenario folder, ``persons.csv`` and the README that documents both."""
+    """Write the scenario folder, ``persons.csv``, the 2018 pledges for matching the households
+    that get out (``resettlement/pledges.csv``) and the README that documents them."""
     scenario, registry = build_southwest_syria(seed)
     write_scenario(scenario, folder)
     with (folder / "persons.csv").open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(PERSON_COLUMNS)
         writer.writerows(astuple(person) for person in registry.persons)
+    write_pledges(PLEDGES_2018, folder / RESETTLEMENT_FOLDER)
     (folder / "README.md").write_text(_readme(scenario, registry, seed), encoding="utf-8")
 
 
@@ -257,6 +261,8 @@ def _distance_km(a: _Place, b: _Place) -> float:
 def _travel_minutes(a: _Place, b: _Place) -> int:
     return math.ceil(_distance_km(a, b) * ROAD_FACTOR / SPEED_KMH * 60)
 
+
+RESETTLEMENT_FOLDER = "resettlement"
 
 README = """\
 # Scenario "southwest-syria-2018"
@@ -358,6 +364,11 @@ the upper-case Latin passport form, drawn at random from lists of common names
   21:30 on 21 Jul to 06:00 on 22 Jul.
 - Every household is at home and ready to leave at the start; nobody moves before the plan
   moves them.
+- `resettlement/pledges.csv` holds the 2018 pledges (UK about 100 people in 29 households,
+  Canada about 110 in 26, Germany 47 in 8, the Netherlands 27 in 8). France was named without
+  a figure: 40 places in 10 households are assumed. Medical places and languages are
+  assumptions. The demo draws each household's host clearances and wishes (languages,
+  relatives abroad, ranked countries) at random (`safepassage.synthetic.resettlement`).
 - Towns without a census figure in the facts table (Muzayrib, Kafr Shams, al-Hirak) and places
   not held by the opposition have no households.
 """
