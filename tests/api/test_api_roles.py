@@ -56,6 +56,13 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     ("GET", "/api/manifests/{crossing}"): frozenset({C, T}),
     ("POST", "/api/manifests/{crossing}/sealed"): frozenset({C, T}),
     ("GET", "/api/exports/hxl"): frozenset({C}),
+    ("GET", "/api/matching/proposals"): frozenset({C, H}),
+    ("GET", "/api/matching/proposals/{household_id}"): frozenset({C, H}),
+    ("POST", "/api/matching/runs"): frozenset({C}),
+    ("POST", "/api/matching/accept"): frozenset({C}),
+    ("GET", "/api/matching/overrides"): frozenset({C}),
+    ("PUT", "/api/matching/overrides/{household_id}/{pledge}"): frozenset({C}),
+    ("DELETE", "/api/matching/overrides/{household_id}/{pledge}"): frozenset({C}),
     ("POST", "/api/imports"): frozenset({C}),
     ("GET", "/api/imports/quarantine"): frozenset({C}),
     ("POST", "/api/imports/quarantine/retry"): frozenset({C}),
@@ -81,6 +88,7 @@ PATH_VALUES = {
     "checkpoint_id": "1",
     "merge_id": "1",
     "pair_id": "1",
+    "pledge": "uk",
 }
 
 

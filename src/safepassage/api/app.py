@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -30,11 +31,13 @@ from safepassage.api.routes import (
     households,
     imports,
     manifests,
+    matching,
     persons,
     users,
 )
 from safepassage.api.routes import status as status_routes
 from safepassage.api.settings import Settings
+from safepassage.matching import FloorsUnreachable, PinRefused
 from safepassage.model.registry import StatusChangeRefused
 from safepassage.policy import ScopeRefused
 from safepassage.protection.export_box import WeakPassphrase
@@ -44,6 +47,7 @@ from safepassage.services.accounts import AccountRefused, UnknownAccount
 from safepassage.services.dedup import MergeRefused
 from safepassage.services.operations import ManifestRefused, ResolutionRefused
 from safepassage.services.registry import UnknownRecord
+from safepassage.services.registry_matching import OverrideRefused, RoundRefused
 from safepassage.services.registry_planning import RegistryDoesNotFit
 from safepassage.store.database import Database, data_folder, open_database
 from safepassage.store.schema import current_revision, head_revision
@@ -62,6 +66,7 @@ API_ROUTERS = (
     imports.router,
     dedup.router,
     audit.router,
+    matching.router,
 )
 
 _STATUS_OF: dict[type[Exception], int] = {
@@ -75,6 +80,10 @@ _STATUS_OF: dict[type[Exception], int] = {
     AccountRefused: status.HTTP_400_BAD_REQUEST,
     ScopeRefused: status.HTTP_400_BAD_REQUEST,
     WeakPassphrase: status.HTTP_400_BAD_REQUEST,
+    OverrideRefused: status.HTTP_409_CONFLICT,
+    PinRefused: status.HTTP_409_CONFLICT,
+    FloorsUnreachable: status.HTTP_409_CONFLICT,
+    RoundRefused: status.HTTP_400_BAD_REQUEST,
 }
 """The services' refusals, whose messages are written for the person acting (ids, rules).
 A request of the right shape that a rule refuses is a 400; 422 is kept for requests that
@@ -134,7 +143,9 @@ def create_app(settings: Settings) -> FastAPI:
     checked now, so a server that starts can serve."""
     database = open_database(settings.database)
     check_database(database)
-    server = Server(settings, database, Sealer(key_ring(settings)))
+    server = Server(
+        settings, database, Sealer(key_ring(settings)), anyio.Semaphore(database.connections)
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -43,7 +43,7 @@ import itertools
 import json
 import math
 import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -272,6 +272,33 @@ class RecordedRound:
     cleared: tuple[tuple[str, str], ...] = ()  # (household, country)
     overrides: tuple[Override, ...] = ()
 
+    def clearances(
+        self, countries: Iterable[str], besides: Sequence[Vetting] = ()
+    ) -> list[Vetting]:
+        """Clearances by countries with a pledge, as vetting, unless ``besides`` (a partner's
+        file) speaks of the same pair: it can only be stricter, or say the same."""
+        pledging = set(countries)
+        given = {(vetting.household, vetting.host) for vetting in besides}
+        households = {household.id for household in self.households}
+        return [
+            Vetting(household, country, VettingStatus.CLEARED)
+            for household, country in self.cleared
+            if household in households and country in pledging and (household, country) not in given
+        ]
+
+    def overrides_within(self, pledge_ids: Iterable[str]) -> tuple[list[Override], list[Override]]:
+        """The overrides of this round's households: those naming a pledge of the round, and
+        those naming one it lacks (to be lifted or the pledge added: never dropped in
+        silence). Overrides of households outside the round wait for a round that has them."""
+        pledges = set(pledge_ids)
+        households = {household.id for household in self.households}
+        kept: list[Override] = []
+        unknown: list[Override] = []
+        for override in self.overrides:
+            if override.household in households:
+                (kept if override.host in pledges else unknown).append(override)
+        return kept, unknown
+
 
 def read_matching_folder(
     folder: Path, *, weights: Weights | None = None, recorded: RecordedRound | None = None
@@ -291,9 +318,8 @@ def read_matching_folder(
     else:
         households = _recorded_households(reader, recorded, pledge_ids, countries)
         household_ids = {h.id for h in households}
-        vetting = _recorded_vetting(
-            _read_vetting(reader, household_ids, pledge_ids | countries), recorded, countries
-        )
+        from_file = _read_vetting(reader, household_ids, pledge_ids | countries)
+        vetting = from_file + recorded.clearances(countries, from_file)
         overrides = _recorded_overrides(reader, recorded, pledge_ids)
     outcomes = _read_outcomes(reader, household_ids, pledge_ids)
     floors, pacing = _read_rules(reader, {h.group for h in households})
@@ -504,20 +530,6 @@ def _recorded_households(
     return [by_id.get(household.id, household) for household in recorded.households]
 
 
-def _recorded_vetting(
-    from_file: list[Vetting], recorded: RecordedRound, countries: set[str]
-) -> list[Vetting]:
-    """Clearances of countries with a pledge, unless the file speaks of the same pair."""
-    in_file = {(vetting.household, vetting.host) for vetting in from_file}
-    households = {household.id for household in recorded.households}
-    cleared = [
-        Vetting(household, country, VettingStatus.CLEARED)
-        for household, country in recorded.cleared
-        if household in households and country in countries and (household, country) not in in_file
-    ]
-    return from_file + cleared
-
-
 def _recorded_overrides(
     reader: _Reader, recorded: RecordedRound, pledge_ids: set[str]
 ) -> list[Override]:
@@ -529,21 +541,15 @@ def _recorded_overrides(
             "a registry round takes its overrides from the registry, where they are audited: "
             "record each with `safepassage override pin|forbid` and remove this file",
         )
-    households = {household.id for household in recorded.households}
-    kept = []
-    for override in recorded.overrides:
-        if override.household not in households:
-            continue  # not in this round: the decision waits for a round that has the household
-        if override.host not in pledge_ids:
-            reader.report(
-                PLEDGES_FILE,
-                None,
-                "id",
-                f"has no pledge {override.host}, which a recorded override names: add the "
-                "pledge, or lift the override with `safepassage override lift`",
-            )
-            continue
-        kept.append(override)
+    kept, unknown = recorded.overrides_within(pledge_ids)
+    for override in unknown:
+        reader.report(
+            PLEDGES_FILE,
+            None,
+            "id",
+            f"has no pledge {override.host}, which a recorded override names: add the "
+            "pledge, or lift the override with `safepassage override lift`",
+        )
     return kept
 
 

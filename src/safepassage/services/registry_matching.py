@@ -31,7 +31,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from safepassage.formats.matching_csv import RecordedRound
-from safepassage.matching import Explanations, MatchingResult, Override, OverrideKind
+from safepassage.matching import (
+    Explanations,
+    MatchingProblem,
+    MatchingResult,
+    Override,
+    OverrideKind,
+    Pledge,
+    Weights,
+)
 from safepassage.matching import Household as MatchingHousehold
 from safepassage.model.registry import SUSPENDED, Status
 from safepassage.services.registry import (
@@ -342,3 +350,46 @@ def rekey_matching(session: Session, operator: Operator, new: Operator) -> int:
         )
         count += 1
     return count
+
+
+class RoundRefused(ValueError):
+    """A registry round that cannot be solved as given; the message says what to change."""
+
+
+def registry_problem(
+    recorded: RecordedRound, pledges: Sequence[Pledge], weights: Weights | None = None
+) -> MatchingProblem:
+    """A round of the registry's households with pledges given in full (the API's run),
+    vetted by the registry's clearances alone."""
+    if not recorded.households:
+        raise RoundRefused(
+            "no household to match: none has members across the border (crossed or "
+            "in_transit); name the households a plan brings out to match them before"
+        )
+    kept, unknown = recorded.overrides_within(pledge.id for pledge in pledges)
+    if unknown:
+        names = ", ".join(sorted({override.host for override in unknown}))
+        raise RoundRefused(
+            f"recorded overrides name pledges this round lacks ({names}): add them or lift "
+            "the overrides"
+        )
+    try:
+        return MatchingProblem(
+            households=recorded.households,
+            pledges=tuple(pledges),
+            vetting=tuple(recorded.clearances(pledge.country for pledge in pledges)),
+            overrides=tuple(kept),
+            weights=weights or Weights(),
+        )
+    except ValueError as error:
+        raise RoundRefused(str(error)) from None
+
+
+HOST_VIEW = ("household", "size", "pledge", "score", "value", "components", "pinned")
+"""What a host liaison sees of a proposal to its country: the fit, not the alternatives in
+other countries or the rules that blocked them (a coordinator's override reasons among
+them), which are the operation's business."""
+
+
+def host_view(explanation: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: explanation.get(key) for key in HOST_VIEW}
