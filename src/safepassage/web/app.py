@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from safepassage.api.deps import Server
-from safepassage.web import pages
+from safepassage.web import matching_pages, operations_pages, pages, plan_pages, registry_pages
 from safepassage.web.common import HERE, STATIC_PREFIX
 
 
@@ -19,5 +19,9 @@ def application(server: Server) -> FastAPI:
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     app.state.server = server
     app.include_router(pages.router)
+    app.include_router(registry_pages.router)
+    app.include_router(operations_pages.router)
+    app.include_router(plan_pages.router)
+    app.include_router(matching_pages.router)
     app.mount(STATIC_PREFIX, StaticFiles(directory=HERE / "static"), name="static")
     return app

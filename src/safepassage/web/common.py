@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Response, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safepassage.api.deps import CredentialsDep, SessionDep
@@ -24,11 +25,12 @@ from safepassage.formats.scenario_folder import read_scenario
 from safepassage.model import Scenario
 from safepassage.model.plan import Plan
 from safepassage.planning import solve
-from safepassage.policy import Action, allowed
+from safepassage.policy import Action, Scope, ScopeKind, allowed, scope_filter
 from safepassage.services import accounts
 from safepassage.services.accounts import Account
 from safepassage.services.demo import bundled_scenario_path
 from safepassage.services.registry_planning import scenario_from_registry
+from safepassage.store.tables import HouseholdRow
 
 HERE = Path(__file__).parent
 STATIC_PREFIX = "/static"
@@ -128,3 +130,11 @@ def _planned(scenario: Scenario) -> Plan:
             _plans.clear()  # one operation at a time: a changed registry replaces the old plan
             _plans[scenario] = solve(scenario, solver="fast").plan
         return _plans[scenario]
+
+
+def visible_households(session: Session, scope: Scope, plan: Plan) -> frozenset[str] | None:
+    """The plan's households the account's scope covers (None: all of them)."""
+    if scope.kind is ScopeKind.ALL:
+        return None
+    in_scope = set(session.execute(select(HouseholdRow.id).where(scope_filter(scope))).scalars())
+    return frozenset(entry.household for entry in plan.households if entry.household in in_scope)

@@ -8,18 +8,15 @@ from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from safepassage.api.deps import CredentialsDep, ServerDep, SessionDep
 from safepassage.formats.problems import InputError
 from safepassage.model import Scenario
 from safepassage.model.plan import Plan
-from safepassage.policy import Action, Scope, ScopeKind, scope_filter
+from safepassage.policy import Action
 from safepassage.services import accounts
 from safepassage.services.accounts import Outcome, SessionKind
 from safepassage.services.registry_planning import RegistryDoesNotFit
-from safepassage.store.tables import HouseholdRow
 from safepassage.web.common import (
     FORM_LIMIT,
     PageAccount,
@@ -29,6 +26,7 @@ from safepassage.web.common import (
     operation,
     redirect,
     render,
+    visible_households,
 )
 
 router = APIRouter()
@@ -122,15 +120,7 @@ def map_data(account: PageAccount, server: ServerDep, session: SessionDep) -> Re
         )
     except RegistryDoesNotFit as misfit:
         return conflict(str(misfit))
-    return JSONResponse(map_view(scenario, plan, _visible(session, admitted.scope, plan)))
-
-
-def _visible(session: Session, scope: Scope, plan: Plan) -> frozenset[str] | None:
-    """The plan's households the account's scope covers (None: all of them)."""
-    if scope.kind is ScopeKind.ALL:
-        return None
-    in_scope = set(session.execute(select(HouseholdRow.id).where(scope_filter(scope))).scalars())
-    return frozenset(entry.household for entry in plan.households if entry.household in in_scope)
+    return JSONResponse(map_view(scenario, plan, visible_households(session, admitted.scope, plan)))
 
 
 def map_view(scenario: Scenario, plan: Plan, visible: frozenset[str] | None) -> dict[str, Any]:

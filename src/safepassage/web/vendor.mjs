@@ -14,6 +14,10 @@ for (const file of ["leaflet.js", "leaflet.css", "images/marker-icon.png",
 }
 copyFileSync(new URL("leaflet/LICENSE", modules), new URL("leaflet/LICENSE", out));
 
+mkdirSync(new URL("htmx/", out), { recursive: true });
+copyFileSync(new URL("htmx.org/dist/htmx.min.js", modules), new URL("htmx/htmx.min.js", out));
+copyFileSync(new URL("htmx.org/LICENSE", modules), new URL("htmx/LICENSE", out));
+
 // Natural Earth 1:50m countries around the Levant only: the whole world is 700 kB, this is 40.
 const LEVANT = new Set(["Syria", "Lebanon", "Israel", "Palestine", "Jordan", "Iraq", "Turkey",
   "Cyprus", "Egypt", "Saudi Arabia"]);
