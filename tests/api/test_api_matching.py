@@ -142,3 +142,20 @@ def test_accepting_moves_only_members_across_the_border(
 ) -> None:
     accepted = client.post("/api/matching/accept", headers=as_[Role.COORDINATOR])
     assert accepted.json() == {"persons_matched": 0}  # the round was matched before crossing
+
+
+def test_a_host_liaison_learns_that_a_household_was_pinned_not_why(
+    client: TestClient, as_: dict[Role, dict[str, str]]
+) -> None:
+    coordinator = as_[Role.COORDINATOR]
+    client.put(
+        "/api/matching/overrides/hgbr/uk",
+        json={"kind": "pin", "reason": "an uncle in Leeds"},
+        headers=coordinator,
+    )
+    _run(client, coordinator)
+    theirs = client.get("/api/matching/proposals/hgbr", headers=as_[Role.HOST_LIAISON])
+    assert theirs.json()["explanation"]["pinned"] is True and "Leeds" not in theirs.text
+    ours = client.get("/api/matching/proposals/hgbr", headers=coordinator).json()
+    assert ours["explanation"]["pinned"] == "an uncle in Leeds"
+    assert client.delete("/api/matching/overrides/hgbr/uk", headers=coordinator).status_code == 204

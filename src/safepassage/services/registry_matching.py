@@ -392,4 +392,7 @@ them), which are the operation's business."""
 
 
 def host_view(explanation: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: explanation.get(key) for key in HOST_VIEW}
+    """``pinned`` becomes whether a coordinator pinned it: the pin's reason is theirs."""
+    view = {key: explanation.get(key) for key in HOST_VIEW}
+    view["pinned"] = explanation.get("pinned") is not None
+    return view
