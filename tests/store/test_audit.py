@@ -1,15 +1,20 @@
 """The audit chain must fail verification after any edit, deletion or reordering of a row."""
 
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import create_engine, delete, event, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from safepassage.protection import KeyRing
 from safepassage.protection.audit_chain import entry_mac
 from safepassage.protection.keys import Purpose
 from safepassage.store import audit
+from safepassage.store.schema import upgrade
+from safepassage.store.sqlite import SQLiteDatabase
 from safepassage.store.tables import AuditHeadRow, AuditRow
 
 
@@ -108,3 +113,40 @@ def test_entries_written_before_a_key_rotation_still_verify(
     rotated = key_ring.rotated()
     _write(session, rotated, 2)
     assert audit.verify(session, rotated).intact
+
+
+def test_on_sqlite_an_entry_holds_the_head_until_it_commits(
+    tmp_path: Path, key_ring: KeyRing
+) -> None:
+    """pysqlite begins a transaction at its first write, so an entry that was a unit of
+    work's only write (an audited read) read the head holding no lock, and a writer that
+    appended in between took the same sequence number (found by ``benchmarks/load.py``).
+    Here another writer tries just after the first one read the head: it must wait its
+    turn."""
+    database = SQLiteDatabase(tmp_path / "registry.db")
+    upgrade(database)
+    impatient = create_engine(database.url, connect_args={"timeout": 0.1})
+    with database.session() as session:
+        _write(session, key_ring, 1)
+    attempts: list[str] = []
+
+    def append_meanwhile(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("SELECT") and "FROM audit_head" in statement and not attempts:
+            attempts.append("tried")
+            try:
+                with Session(impatient) as other, other.begin():
+                    audit.record(other, key_ring, actor="other", action="read", subject="P8")
+            except OperationalError:  # database is locked: the first writer's turn
+                attempts.append("waited")
+
+    event.listen(database.engine, "after_cursor_execute", append_meanwhile)
+    with database.session() as session:
+        audit.record(session, key_ring, actor="tester", action="read", subject="P9")
+    event.remove(database.engine, "after_cursor_execute", append_meanwhile)
+    with database.session() as session:
+        audit.record(session, key_ring, actor="other", action="read", subject="P8")
+        report = audit.verify(session, key_ring)
+    impatient.dispose()
+    database.dispose()
+    assert attempts == ["tried", "waited"]
+    assert report.intact and report.entries == 3

@@ -8,11 +8,13 @@ learn from a 403 which other households the registry holds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, cast
 from urllib.parse import urlsplit
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
@@ -39,6 +41,8 @@ class Server:
     settings: Settings
     database: Database
     sealer: Sealer
+    sessions: anyio.Semaphore
+    """As many as the engine has connections: see :func:`get_session`."""
 
 
 def get_server(request: Request) -> Server:
@@ -48,17 +52,42 @@ def get_server(request: Request) -> Server:
 ServerDep = Annotated[Server, Depends(get_server)]
 
 
-def get_session(server: ServerDep) -> Iterator[Session]:
+async def get_session(server: ServerDep) -> AsyncIterator[Session]:
     """One unit of work per request: committed when the handler returns (before the
     response leaves, so a failed commit is an error the client sees), rolled back when it
-    raises, so a refused change leaves nothing half done."""
-    with Session(server.database.engine, expire_on_commit=False) as session:
+    raises, so a refused change leaves nothing half done.
+
+    A request holds its connection from its first query to the commit, while its
+    dependencies and handler run one after the other in worker threads. Requests therefore
+    take turns for the engine's connections here, in the event loop, before they occupy a
+    thread: when they waited for a connection in a worker thread, the waiting requests could
+    take every thread while those holding the connections needed one to go on, and the
+    server stood still until the pool timed out (200 clients, ``benchmarks/load.py``)."""
+    async with server.sessions:
+        session = Session(server.database.engine, expire_on_commit=False)
         try:
             yield session
         except BaseException:
-            session.rollback()
+            await _finish(session, commit=False)
             raise
-        session.commit()
+        await _finish(session, commit=True)
+
+
+async def _finish(session: Session, *, commit: bool) -> None:
+    """Commit or roll back, and give the connection back, in a thread outside the shared
+    pool (as FastAPI runs a dependency's exit) and whatever cancels the request."""
+
+    def finish() -> None:
+        try:
+            if commit:
+                session.commit()
+            else:
+                session.rollback()
+        finally:
+            session.close()
+
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(finish, limiter=anyio.CapacityLimiter(1))
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from safepassage.protection.audit_chain import (
@@ -36,9 +36,20 @@ def record(
     """Append one entry in the caller's transaction, so the entry and the change it records
     commit or vanish together. ``subject`` and ``detail`` must hold ids and counts only.
 
-    The head row is locked first (``FOR UPDATE`` on PostgreSQL; SQLite has one writer at a
-    time anyway), so concurrent writers take turns and the chain never forks.
+    The head row is locked first, so concurrent writers take turns and the chain never
+    forks: ``FOR UPDATE`` on PostgreSQL. SQLite ignores ``FOR UPDATE``, and pysqlite begins a
+    transaction only at its first write, so a head read before any write holds no lock and
+    another writer could append between it and the insert after it (an audited read, whose
+    only write is this entry, failed so under load). An update of the head that changes
+    nothing takes SQLite's write lock first, waiting its turn under the busy timeout.
     """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            update(AuditHeadRow)
+            .where(AuditHeadRow.id == HEAD_ID)
+            .values(seq=AuditHeadRow.seq)
+            .execution_options(synchronize_session=False)
+        )
     head = session.execute(
         select(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID).with_for_update()
     ).scalar_one_or_none()

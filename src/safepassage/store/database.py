@@ -29,6 +29,15 @@ class Database(ABC):
     """An engine behind the registry; ``session()`` is where every unit of work runs."""
 
     url: str
+    pool_size = 5
+    pool_overflow = 10
+    """Connections the engine keeps open, and opens beyond them when busy (SQLAlchemy's
+    defaults, written out because the server admits as many requests at a time)."""
+
+    @property
+    def connections(self) -> int:
+        """The most connections the engine opens at once."""
+        return self.pool_size + self.pool_overflow
 
     @cached_property
     def engine(self) -> Engine:

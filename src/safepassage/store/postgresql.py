@@ -26,5 +26,10 @@ class PostgresDatabase(Database):
     def _create_engine(self) -> Engine:
         connect_args = {"options": f"-csearch_path={self.schema}"} if self.schema else {}
         return create_engine(
-            self.url, connect_args=connect_args, pool_pre_ping=True, hide_parameters=True
+            self.url,
+            connect_args=connect_args,
+            pool_size=self.pool_size,
+            max_overflow=self.pool_overflow,
+            pool_pre_ping=True,
+            hide_parameters=True,
         )

@@ -28,7 +28,13 @@ class SQLiteDatabase(Database):
                 os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
         except OSError as error:
             raise DatabaseUnavailable(f"cannot create {self.path}: {error.strerror}") from None
-        engine = create_engine(self.url, connect_args={"timeout": 30}, hide_parameters=True)
+        engine = create_engine(
+            self.url,
+            connect_args={"timeout": 30},
+            pool_size=self.pool_size,
+            max_overflow=self.pool_overflow,
+            hide_parameters=True,
+        )
         event.listen(engine, "connect", _configure)
         return engine
 

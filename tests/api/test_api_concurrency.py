@@ -1,0 +1,48 @@
+"""More requests at once than the database has connections and the server has threads."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import anyio.to_thread
+import httpx2
+import pytest
+from api_support import BASE_URL, bearer, cheap_hashing, deploy, register, sign_in
+
+from safepassage.api.app import create_app
+from safepassage.policy import Role
+from safepassage.store.sqlite import SQLiteDatabase
+
+
+def test_requests_beyond_the_pool_wait_their_turn_without_taking_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request holds its connection across the worker threads its dependencies and
+    handler run in. Requests that waited for a connection in a worker thread took every
+    thread while the ones holding the connections needed one to go on: the server stood
+    still until the pool timed out, then failed them (200 clients, benchmarks/load.py).
+    Here one connection, two threads and eight requests at once."""
+    monkeypatch.setattr(SQLiteDatabase, "pool_size", 1)
+    monkeypatch.setattr(SQLiteDatabase, "pool_overflow", 0)
+    with cheap_hashing():
+        deployment = deploy(tmp_path)
+        register(deployment)
+        with deployment.client() as client:
+            token = sign_in(client, deployment, Role.COORDINATOR.value)
+
+    async def burst() -> list[int]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 2
+        app = create_app(deployment.settings)
+        async with httpx2.AsyncClient(
+            transport=httpx2.ASGITransport(app=app), base_url=BASE_URL, headers=bearer(token)
+        ) as http:
+            answers = await asyncio.gather(
+                *(http.get("/api/households/hgbr") for _ in range(4)),
+                *(http.get("/api/households/hgbr/persons") for _ in range(4)),
+            )
+        app.state.server.database.dispose()
+        return [answer.status_code for answer in answers]
+
+    assert asyncio.run(burst()) == [200] * 8
+    deployment.database.dispose()
