@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -107,15 +109,13 @@ def key_ring() -> KeyRing:
     return KeyRing.generate()
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Database]:
-    """A database migrated to head, per engine, for the whole run. PostgreSQL gets a schema
-    of its own, dropped at the end; it is not skipped when the server is missing: CI has one,
-    and a registry test that silently did not run would prove nothing."""
-    if request.param == "sqlite":
-        database: Database = SQLiteDatabase(tmp_path_factory.mktemp("registry") / "registry.db")
+@contextmanager
+def migrated(engine: str, folder: Path) -> Iterator[Database]:
+    """A new database migrated to head: a SQLite file in ``folder``, or a PostgreSQL schema
+    of its own, dropped afterwards. PostgreSQL is not skipped when the server is missing: CI
+    has one, and a registry test that silently did not run would prove nothing."""
+    if engine == "sqlite":
+        database: Database = SQLiteDatabase(folder / "registry.db")
         upgrade(database)
         yield database
         database.dispose()
@@ -133,6 +133,23 @@ def database(
         with cleanup.engine.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
         cleanup.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
+    """A database per engine for the whole run; tests see it through :func:`session`."""
+    with migrated(request.param, tmp_path_factory.mktemp("registry")) as database:
+        yield database
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def committing_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A database of the test's own, per engine, for tests whose sessions really commit
+    (concurrent writers): nothing they leave reaches other tests."""
+    with migrated(request.param, tmp_path) as database:
+        yield database
 
 
 @pytest.fixture

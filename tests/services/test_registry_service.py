@@ -1,3 +1,6 @@
+import threading
+import time
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -11,6 +14,7 @@ from safepassage.model.registry import (
 from safepassage.protection import KeyRing, SealBroken
 from safepassage.services import registry
 from safepassage.services.registry import Operator
+from safepassage.store.database import Database
 from safepassage.store.tables import AuditRow, PersonRow
 
 
@@ -104,3 +108,41 @@ def test_reads_larger_than_one_statement_are_split(
     monkeypatch.setattr(registry, "IN_LIST_LIMIT", 2)
     persons = registry.read_persons(session, operator, ids, purpose="test")
     assert [person.id for person in persons] == ids
+
+
+def test_two_people_moving_the_same_person_at_once_move_it_once(
+    committing_database: Database, key_ring: KeyRing
+) -> None:
+    """Two field leads scan one household at the same moment: the second change waits for
+    the first to commit, then finds the person already moved and is refused, instead of both
+    passing the pipeline's check on the same old status (found by ``benchmarks/load.py``'s
+    review)."""
+    operator = Operator.with_ring("lead-1", key_ring)
+    with committing_database.session() as session:
+        register_people(session, operator, size=1)
+        registry.read_persons(session, operator, ["P0"], purpose="test")  # the chain's head
+    first_holds = threading.Event()
+    outcome: list[str] = []
+
+    def second_scan() -> None:
+        first_holds.wait(10)
+        try:
+            with committing_database.session() as other:
+                registry.set_status(
+                    other, Operator.with_ring("lead-2", key_ring), ["P0"], Status.VERIFIED
+                )
+            outcome.append("moved again")
+        except StatusChangeRefused:
+            outcome.append("refused")
+
+    racer = threading.Thread(target=second_scan)
+    racer.start()
+    with committing_database.session() as session:
+        registry.set_status(session, operator, ["P0"], Status.VERIFIED)
+        first_holds.set()
+        time.sleep(0.5)  # the second scan reaches the lock and waits for this commit
+    racer.join(30)
+    assert outcome == ["refused"]
+    with committing_database.session() as session:
+        history = registry.status_history(session, "P0")
+    assert [event.to_status for event in history].count(Status.VERIFIED) == 1

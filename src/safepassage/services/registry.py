@@ -320,7 +320,18 @@ def set_status(
     """Move every person to ``new`` or nobody: one refused change refuses the whole batch,
     so a household is never left half departed."""
     ids = list(person_ids)
-    rows = [_person_row(session, person_id) for person_id in ids]
+    audit.hold_chain(session)  # two scans of one household at once: the second sees the first
+    found: dict[str, PersonRow] = {}
+    for start in range(0, len(ids), IN_LIST_LIMIT):
+        query = select(PersonRow).where(PersonRow.id.in_(ids[start : start + IN_LIST_LIMIT]))
+        found.update(
+            (row.id, row)
+            for row in session.execute(query.execution_options(populate_existing=True)).scalars()
+        )
+    missing = [person_id for person_id in ids if person_id not in found]
+    if missing:
+        raise UnknownRecord(f"no person {missing[0]} in the registry")
+    rows = [found[person_id] for person_id in ids]
     for row in rows:
         if row.merged_into is not None:
             raise StatusChangeRefused(f"{row.id} was merged into {row.merged_into}; use that id")

@@ -24,6 +24,31 @@ from safepassage.store.tables import AuditHeadRow, AuditRow
 HEAD_ID = 1
 
 
+def hold_chain(session: Session) -> AuditHeadRow | None:
+    """Lock the chain's head until the transaction ends, and return it.
+
+    Every change appends to the chain, so holding its head makes writers take turns: the
+    chain never forks, and a check made after taking it (a status change's rules) still
+    holds when the change commits. ``FOR UPDATE`` on PostgreSQL. SQLite ignores ``FOR
+    UPDATE``, and pysqlite begins a transaction only at its first write, so a head read before
+    any write holds no lock and another writer could append between it and the insert after
+    it (an audited read, whose only write is its entry, failed so under load). An update of
+    the head that changes nothing takes SQLite's write lock first, waiting its turn under the
+    busy timeout. Before the very first entry there is no head to lock on PostgreSQL: two
+    first entries at once collide on the head's key and the second fails, it never forks.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            update(AuditHeadRow)
+            .where(AuditHeadRow.id == HEAD_ID)
+            .values(seq=AuditHeadRow.seq)
+            .execution_options(synchronize_session=False)
+        )
+    return session.execute(
+        select(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID).with_for_update()
+    ).scalar_one_or_none()
+
+
 def record(
     session: Session,
     ring: KeyRing,
@@ -34,25 +59,8 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> int:
     """Append one entry in the caller's transaction, so the entry and the change it records
-    commit or vanish together. ``subject`` and ``detail`` must hold ids and counts only.
-
-    The head row is locked first, so concurrent writers take turns and the chain never
-    forks: ``FOR UPDATE`` on PostgreSQL. SQLite ignores ``FOR UPDATE``, and pysqlite begins a
-    transaction only at its first write, so a head read before any write holds no lock and
-    another writer could append between it and the insert after it (an audited read, whose
-    only write is this entry, failed so under load). An update of the head that changes
-    nothing takes SQLite's write lock first, waiting its turn under the busy timeout.
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(
-            update(AuditHeadRow)
-            .where(AuditHeadRow.id == HEAD_ID)
-            .values(seq=AuditHeadRow.seq)
-            .execution_options(synchronize_session=False)
-        )
-    head = session.execute(
-        select(AuditHeadRow).where(AuditHeadRow.id == HEAD_ID).with_for_update()
-    ).scalar_one_or_none()
+    commit or vanish together. ``subject`` and ``detail`` must hold ids and counts only."""
+    head = hold_chain(session)
     seq = (head.seq if head else 0) + 1
     prev_mac = head.mac if head else GENESIS
     key = ring.derive(Purpose.AUDIT)
