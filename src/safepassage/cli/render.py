@@ -103,9 +103,9 @@ def demo(console: Console, account: DemoAccount) -> None:
         "Plan it yourself:   safepassage plan SCENARIO --from 2018-07-19T00:00:00+03:00 "
         "--out plan.json\n"
         "Check any plan:     safepassage verify SCENARIO plan.json\n"
-        "Open the web app:   safepassage users create-admin NAME, then safepassage serve, "
-        "and open http://127.0.0.1:8000/ in a browser (keep the registry with --db to see "
-        "it there)",
+        "Open the web app:   safepassage demo --db demo.db; safepassage users add NAME "
+        "--role coordinator --db demo.db (enrol the second factor it shows); safepassage serve "
+        "--db demo.db --registry; then open http://127.0.0.1:8000/ and sign in",
         markup=False,
         highlight=False,
     )
@@ -203,7 +203,9 @@ def _matching(console: Console, account: MatchingAccount) -> None:
         console.print(unplaced)
     placed = next((e for e in account.explanations.households if e.pledge is not None), None)
     if placed is not None:
-        parts = ", ".join(f"{c.name} {c.points:.1f}" for c in placed.components if c.points)
+        parts = ", ".join(
+            f"{c.name} +{c.points:.1f} per person" for c in placed.components if c.points
+        )
         console.print(
             f"Why, for example, {placed.household} ({placed.size} "
             f"{'person' if placed.size == 1 else 'persons'}) goes to "
