@@ -58,6 +58,7 @@ class Action(StrEnum):
     DEDUP = "dedup:review"
     MAP_READ = "map:read"
     PLAN_READ = "plan:read"
+    PLAN_VERIFY = "plan:verify"
     OPERATIONS_READ = "operations:read"
     MATCHING_READ = "matching:read"
     MATCHING_RUN = "matching:run"
@@ -83,6 +84,7 @@ PERMISSIONS: Mapping[Action, frozenset[Role]] = {
     Action.DEDUP: frozenset({_C}),
     Action.MAP_READ: frozenset({_C, _F, _H}),
     Action.PLAN_READ: frozenset({_C, _F}),
+    Action.PLAN_VERIFY: frozenset({_C}),
     Action.OPERATIONS_READ: frozenset({_C, _F}),
     Action.MATCHING_READ: frozenset({_C, _H}),
     Action.MATCHING_RUN: frozenset({_C}),

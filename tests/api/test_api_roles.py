@@ -56,6 +56,8 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     ("GET", "/api/manifests/{crossing}"): frozenset({C, T}),
     ("POST", "/api/manifests/{crossing}/sealed"): frozenset({C, T}),
     ("GET", "/api/exports/hxl"): frozenset({C}),
+    ("GET", "/api/plan"): frozenset({C, F}),
+    ("POST", "/api/plan/verify"): frozenset({C}),
     ("GET", "/api/matching/proposals"): frozenset({C, H}),
     ("GET", "/api/matching/proposals/{household_id}"): frozenset({C, H}),
     ("POST", "/api/matching/runs"): frozenset({C}),

@@ -33,6 +33,7 @@ from safepassage.api.routes import (
     manifests,
     matching,
     persons,
+    plans,
     users,
 )
 from safepassage.api.routes import status as status_routes
@@ -67,6 +68,7 @@ API_ROUTERS = (
     dedup.router,
     audit.router,
     matching.router,
+    plans.router,
 )
 
 _STATUS_OF: dict[type[Exception], int] = {

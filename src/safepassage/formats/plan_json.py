@@ -84,6 +84,11 @@ def read_plan(path: Path) -> Plan:
         ) from None
     except RecursionError:
         raise InputError([Problem(name, None, None, "JSON nested too deeply")]) from None
+    return plan_from_data(data, name)
+
+
+def plan_from_data(data: Any, name: str) -> Plan:
+    """A plan from JSON already parsed (a file's, or a request's body named ``name``)."""
     try:
         model = _PlanModel.model_validate(data)
     except ValidationError as error:

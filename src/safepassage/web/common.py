@@ -8,29 +8,22 @@ injected ``<script>`` in a rendered value could not run even if escaping failed.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safepassage.api.deps import CredentialsDep, SessionDep
 from safepassage.api.settings import Settings
-from safepassage.formats.plan_json import read_plan
-from safepassage.formats.scenario_folder import read_scenario
 from safepassage.model import Scenario
 from safepassage.model.plan import Plan
-from safepassage.planning import solve
-from safepassage.policy import Action, Scope, ScopeKind, allowed, scope_filter
+from safepassage.policy import Action, allowed
 from safepassage.services import accounts
 from safepassage.services.accounts import Account
-from safepassage.services.demo import bundled_scenario_path
-from safepassage.services.registry_planning import scenario_from_registry
-from safepassage.store.tables import HouseholdRow
+from safepassage.services.operation import current_operation
 
 HERE = Path(__file__).parent
 STATIC_PREFIX = "/static"
@@ -108,33 +101,10 @@ def conflict(detail: str) -> Response:
 
 
 def operation(settings: Settings, session: Session) -> tuple[Scenario, Plan]:
-    """The server's scenario and plan, as manifests read them; the bundled scenario when none
-    is named, and a plan made here when no plan file is."""
-    scenario = read_scenario(settings.scenario or bundled_scenario_path())
-    if settings.plan_from_registry:
-        scenario = scenario_from_registry(scenario, session)
-    if settings.plan is not None:
-        return scenario, read_plan(settings.plan)
-    return scenario, _planned(scenario)
-
-
-_plans: dict[Scenario, Plan] = {}
-_planning = threading.Lock()
-
-
-def _planned(scenario: Scenario) -> Plan:
-    """The fast planner's plan, made once per scenario for the server's life: it takes
-    seconds, and the pages are opened far more often than the scenario changes."""
-    with _planning:
-        if scenario not in _plans:
-            _plans.clear()  # one operation at a time: a changed registry replaces the old plan
-            _plans[scenario] = solve(scenario, solver="fast").plan
-        return _plans[scenario]
-
-
-def visible_households(session: Session, scope: Scope, plan: Plan) -> frozenset[str] | None:
-    """The plan's households the account's scope covers (None: all of them)."""
-    if scope.kind is ScopeKind.ALL:
-        return None
-    in_scope = set(session.execute(select(HouseholdRow.id).where(scope_filter(scope))).scalars())
-    return frozenset(entry.household for entry in plan.households if entry.household in in_scope)
+    """The server's scenario and plan (see :func:`current_operation`)."""
+    return current_operation(
+        session,
+        scenario=settings.scenario,
+        plan=settings.plan,
+        from_registry=settings.plan_from_registry,
+    )

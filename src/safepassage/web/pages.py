@@ -16,6 +16,7 @@ from safepassage.model.plan import Plan
 from safepassage.policy import Action
 from safepassage.services import accounts
 from safepassage.services.accounts import Outcome, SessionKind
+from safepassage.services.operation import visible_households
 from safepassage.services.registry_planning import RegistryDoesNotFit
 from safepassage.web.common import (
     FORM_LIMIT,
@@ -26,7 +27,6 @@ from safepassage.web.common import (
     operation,
     redirect,
     render,
-    visible_households,
 )
 
 router = APIRouter()

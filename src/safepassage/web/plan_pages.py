@@ -25,6 +25,7 @@ from safepassage.model.plan import HouseholdPlan, Plan, Stop
 from safepassage.model.time_grid import TimeGrid
 from safepassage.policy import Action, ScopeKind
 from safepassage.services.accounts import Account
+from safepassage.services.operation import visible_households
 from safepassage.services.registry_planning import RegistryDoesNotFit
 from safepassage.web.common import (
     CONTENT_SECURITY_POLICY,
@@ -35,7 +36,6 @@ from safepassage.web.common import (
     conflict,
     operation,
     render,
-    visible_households,
 )
 from safepassage.web.plan_plots import (
     CrossingCounts,
