@@ -14,7 +14,7 @@ sys.path.append(str(Path(__file__).resolve().parent))
 from api_support import PASSWORD, Deployment, code
 from web_support import PLANNING_MS, browser, live, page, shots, sign_in
 
-from safepassage.web.common import CONTENT_SECURITY_POLICY
+from safepassage.web.common import CONTENT_SECURITY_POLICY, FORM_LIMIT
 
 __all__ = ["browser", "live", "page", "shots"]  # fixtures used by name
 
@@ -158,3 +158,17 @@ def test_signing_out_ends_the_session(live: tuple[str, Deployment], page: Page) 
     page.click(".signout button")
     page.wait_for_url(f"{base}/signin")
     assert page.request.get(f"{base}/map/data.json").status == 401
+
+
+def test_the_sign_in_form_comes_from_this_site_and_is_small(live: tuple[str, Deployment]) -> None:
+    """A hostile page cannot post a sign-in (the session it opened would be the attacker's),
+    and a body larger than a form is refused before it is read whole."""
+    _base, deployment = live
+    fields = {"name": "nobody", "password": PASSWORD, "code": "000000"}
+    with deployment.client() as client:
+        crossed = client.post("/signin", data=fields, headers={"Origin": "https://evil.example"})
+        assert crossed.status_code == 403
+        large = client.post("/signin", data={**fields, "padding": "x" * FORM_LIMIT})
+        assert large.status_code == 413
+        wrong = client.post("/signin", data=fields)
+        assert wrong.status_code == 401 and "refused" in wrong.text

@@ -4,7 +4,6 @@ that moves the front line and the planned movements."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
@@ -19,7 +18,6 @@ from safepassage.services.accounts import Outcome, SessionKind
 from safepassage.services.operation import visible_households
 from safepassage.services.registry_planning import RegistryDoesNotFit
 from safepassage.web.common import (
-    FORM_LIMIT,
     PageAccount,
     admit,
     admit_data,
@@ -28,6 +26,7 @@ from safepassage.web.common import (
     redirect,
     render,
 )
+from safepassage.web.forms import FormFields
 
 router = APIRouter()
 
@@ -40,15 +39,13 @@ def signin_page(request: Request, account: PageAccount) -> Response:
 
 
 @router.post("/signin")
-async def signin(request: Request, server: ServerDep, session: SessionDep) -> Response:
-    """The form's fields are parsed here (URL-encoded, bounded) rather than through a
-    multipart parser: the pages need nothing else from one."""
-    origin = request.headers.get("origin")
-    if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
-        return Response("a sign-in from another site", status_code=status.HTTP_403_FORBIDDEN)
-    body = await request.body()
-    fields = parse_qs(body.decode("utf-8", "replace")) if len(body) <= FORM_LIMIT else {}
-    name, password, code = (fields.get(key, [""])[0] for key in ("name", "password", "code"))
+def signin(
+    request: Request, fields: FormFields, server: ServerDep, session: SessionDep
+) -> Response:
+    """A plain function, so it runs in a worker thread: hashing the password takes a good part
+    of a second, which the event loop must not wait for. The form comes through
+    :func:`~safepassage.web.forms.form_fields` (this site only, bounded)."""
+    name, password, code = (fields.get(key, "") for key in ("name", "password", "code"))
     settings = server.settings
     attempt = (
         accounts.authenticate(
