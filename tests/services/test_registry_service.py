@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from conftest import register_people
+from safepassage.model.registry import Household as RegistryHousehold
 from safepassage.model.registry import (
     PartialDate,
     Status,
@@ -146,3 +147,16 @@ def test_two_people_moving_the_same_person_at_once_move_it_once(
     with committing_database.session() as session:
         history = registry.status_history(session, "P0")
     assert [event.to_status for event in history].count(Status.VERIFIED) == 1
+
+
+def test_households_are_read_a_page_at_a_time_as_one_by_one(
+    session: Session, operator: Operator
+) -> None:
+    register_people(session, operator, size=3)
+    registry.save_household(
+        session, operator, RegistryHousehold("H2", "tafas", 1, (), ("CAN", "DEU"))
+    )
+    together = registry.households_of(session, ["H2", "nobody", "H1"])
+    assert together == [registry.household_of(session, "H2"), registry.household_of(session, "H1")]
+    assert together[1].members == ("P0", "P1", "P2") and together[1].hosts == ("GBR",)
+    assert together[0].hosts == ("CAN", "DEU") and together[0].members == ()

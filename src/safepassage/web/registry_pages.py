@@ -148,8 +148,8 @@ def listing(session: Session, account: Account, text: str, page: int) -> Listing
     )
     statuses = status_counts(session, ids)
     lines = tuple(
-        household_line(registry.household_of(session, household_id), statuses, account.scope)
-        for household_id in ids
+        household_line(household, statuses, account.scope)
+        for household in registry.households_of(session, ids)
     )
     return Listing(lines, households, page, pages, text)
 

@@ -77,7 +77,7 @@ def list_households(
         .limit(limit)
         .offset(offset)
     ).scalars()
-    return [_out(registry.household_of(session, household_id), account) for household_id in ids]
+    return [_out(household, account) for household in registry.households_of(session, list(ids))]
 
 
 @router.get(
