@@ -172,3 +172,16 @@ def test_the_sign_in_form_comes_from_this_site_and_is_small(live: tuple[str, Dep
         assert large.status_code == 413
         wrong = client.post("/signin", data=fields)
         assert wrong.status_code == 401 and "refused" in wrong.text
+
+
+def test_a_malformed_page_request_is_refused_without_repeating_what_was_typed(
+    live: tuple[str, Deployment],
+) -> None:
+    _base, deployment = live
+    with deployment.client() as client:
+        response = client.get("/plan", params={"page": "MOHAMMAD ALHARIRI"})
+    assert response.status_code == 422
+    assert "MOHAMMAD" not in response.text and response.json()["detail"][0]["loc"] == [
+        "query",
+        "page",
+    ]

@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from safepassage.api.deps import Server
+from safepassage.api.errors import invalid_request
 from safepassage.api.routes import (
     audit,
     auth,
@@ -174,7 +175,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     for error_type, code in _STATUS_OF.items():
         app.add_exception_handler(error_type, _refusal(code))
-    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(RequestValidationError, invalid_request)
     app.middleware("http")(_security_headers)
     app.mount("/", pages_app.application(server))  # last: whatever the API does not answer
     return app
@@ -185,15 +186,6 @@ def _refusal(code: int) -> Callable[[Request, Exception], Awaitable[Response]]:
         return JSONResponse({"detail": str(error)}, status_code=code)
 
     return handle
-
-
-async def _invalid_request(_request: Request, error: Exception) -> Response:
-    assert isinstance(error, RequestValidationError)
-    problems = [
-        {"loc": list(item.get("loc", ())), "msg": item.get("msg", ""), "type": item.get("type")}
-        for item in error.errors()
-    ]
-    return JSONResponse({"detail": problems}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
 async def _security_headers(

@@ -100,7 +100,11 @@ def serve(
             f"[yellow]warning:[/yellow] listening on {escape(host)}: put a TLS proxy in front, "
             "passwords and personal data must not cross a network in clear"
         )
-    uvicorn.run(app, host=host, port=port, proxy_headers=False, server_header=False)
+    # No access log: a request line carries its query string, and the audit log records what
+    # an operation needs to know of who did what.
+    uvicorn.run(
+        app, host=host, port=port, proxy_headers=False, server_header=False, access_log=False
+    )
 
 
 def _password() -> str:
