@@ -187,6 +187,13 @@ def _household_json(
     }
 
 
+def reason_kind(reason: str) -> str:
+    """An unplaced household's reason up to its colon ("no room", "every pledge is blocked by
+    a hard rule"): what follows counts pledges or names the household's size, which would
+    make every group a household of its own."""
+    return reason.split(":", 1)[0]
+
+
 def explain(result: MatchingResult) -> Explanations:
     instance = result.instance
     problem = result.problem

@@ -30,6 +30,7 @@ from safepassage.formats.registry_rows import ColumnMapping, RawRow
 from safepassage.formats.scenario_folder import read_scenario
 from safepassage.matching import Explanations, MatchingParams, MatchingResult, explain
 from safepassage.matching import solve as solve_matching
+from safepassage.matching.explain import reason_kind
 from safepassage.model import Scenario
 from safepassage.planning import PlanParams, Progress, Result, solve
 from safepassage.protection.keys import KeyRing
@@ -261,12 +262,11 @@ def _host_uses(result: MatchingResult) -> tuple[HostUse, ...]:
 
 
 def _unplaced(explanations: Explanations) -> tuple[tuple[str, int, int], ...]:
-    """Unplaced households grouped by the first words of their reason ("no room", "every
-    pledge is blocked by a hard rule"...)."""
+    """Unplaced households grouped by the kind of their reason (:func:`reason_kind`)."""
     groups: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for entry in explanations.households:
         if entry.pledge is None:
-            why = (entry.unplaced or "not placed").split(":")[0]
+            why = reason_kind(entry.unplaced or "not placed")
             groups[why][0] += 1
             groups[why][1] += entry.size
     return tuple(

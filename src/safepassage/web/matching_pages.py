@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from safepassage.api.deps import ROW_ID_MAX, ServerDep, SessionDep
 from safepassage.matching import OverrideKind
+from safepassage.matching.explain import reason_kind
 from safepassage.policy import Action, ScopeKind, allowed
 from safepassage.services import registry_matching
 from safepassage.services.accounts import Account
@@ -70,7 +71,7 @@ class CountryTotal:
 
 @dataclass(frozen=True)
 class UnplacedGroup:
-    """Households left out for the same kind of reason (see :func:`_reason_kind`)."""
+    """Households left out for the same kind of reason (see :func:`reason_kind`)."""
 
     reason: str
     households: int
@@ -147,18 +148,12 @@ def _size(proposal: Proposal) -> int:
     return int(proposal.explanation["size"])
 
 
-def _reason_kind(reason: str) -> str:
-    """A reason up to its colon: what follows counts pledges or names the household's size,
-    which would make every group a household of its own."""
-    return reason.split(":", 1)[0]
-
-
 def _round_totals(proposals: Sequence[Proposal]) -> Totals:
     placed: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     left: dict[str, list[int]] = defaultdict(list)
     for proposal in proposals:
         if proposal.pledge is None or proposal.country is None:
-            left[_reason_kind(proposal.explanation["unplaced"])].append(_size(proposal))
+            left[reason_kind(proposal.explanation["unplaced"])].append(_size(proposal))
         else:
             placed[proposal.country][proposal.pledge].append(_size(proposal))
     countries = tuple(
