@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 import anyio.to_thread
 import httpx2
 import pytest
-from api_support import BASE_URL, bearer, cheap_hashing, deploy, register, sign_in
+from api_support import (
+    BASE_URL,
+    PASSWORD,
+    bearer,
+    cheap_hashing,
+    code,
+    deploy,
+    register,
+    sign_in,
+)
 
 from safepassage.api.app import create_app
 from safepassage.policy import Role
+from safepassage.services import accounts
 from safepassage.store.sqlite import SQLiteDatabase
 
 
@@ -45,4 +56,39 @@ def test_requests_beyond_the_pool_wait_their_turn_without_taking_a_thread(
         return [answer.status_code for answer in answers]
 
     assert asyncio.run(burst()) == [200] * 8
+    deployment.database.dispose()
+
+
+def test_one_code_posted_eight_times_at_once_signs_in_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eight requests with one valid code, each having hashed its password before any goes
+    on: one token, seven refusals (all eight were signed in before the account was held
+    and read again after hashing)."""
+    with cheap_hashing():
+        deployment = deploy(tmp_path)
+        password_matches = accounts._password_matches
+        hashed_together = threading.Barrier(8)
+
+        def in_step(stored: str, password: str) -> bool:
+            matches = password_matches(stored, password)
+            hashed_together.wait(60)
+            return matches
+
+        monkeypatch.setattr(accounts, "_password_matches", in_step)
+        name = Role.FIELD_LEAD.value
+        body = {"name": name, "password": PASSWORD, "code": code(deployment.secrets[name])}
+
+        async def burst() -> list[int]:
+            app = create_app(deployment.settings)
+            async with httpx2.AsyncClient(
+                transport=httpx2.ASGITransport(app=app), base_url=BASE_URL
+            ) as http:
+                answers = await asyncio.gather(
+                    *(http.post("/api/auth/token", json=body) for _ in range(8))
+                )
+            app.state.server.database.dispose()
+            return sorted(answer.status_code for answer in answers)
+
+        assert asyncio.run(burst()) == [200] + [401] * 7
     deployment.database.dispose()

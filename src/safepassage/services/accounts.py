@@ -32,6 +32,7 @@ from safepassage.policy import Role, Scope, check_scope
 from safepassage.protection.sealing import Sealer
 from safepassage.services.registry import Operator, new_id, now
 from safepassage.store import audit
+from safepassage.store.locking import hold_row
 from safepassage.store.tables import AccountRow, SessionRow
 
 MIN_PASSWORD = 12
@@ -359,8 +360,22 @@ def _attempt(
     action: str,
     context: dict[str, object],
 ) -> Outcome:
-    """Check a password and code, count a failure towards the lock-out, audit the outcome."""
-    outcome = _check(row, sealer, password, code, at)
+    """Check a password and code, count a failure towards the lock-out, audit the outcome.
+
+    The password is hashed first, holding nothing: argon2 takes a third of a second, and
+    holding the account meanwhile (on SQLite, the whole database) would let a guesser stall
+    everyone. The account is then held until the transaction ends and read again, and the
+    lock-out, the count and the last code used are judged on that reading: parallel attempts
+    take turns there, so a code signs in once and the threshold-th failure locks, however
+    many arrive at once (before, each read the same count and the same last code).
+    """
+    hashed = row.password_hash
+    password_matches = _password_matches(hashed, password)
+    if hold_row(session, AccountRow, row.id) is None:
+        raise UnknownAccount("the account no longer exists")
+    if row.password_hash != hashed:  # changed meanwhile: a reset, or a re-hash at sign-in
+        password_matches = _password_matches(row.password_hash, password)
+    outcome = _check(row, sealer, password_matches, code, at)
     detail: dict[str, object] = {**context, "outcome": outcome.value}
     if outcome in (Outcome.WRONG_PASSWORD, Outcome.WRONG_CODE):
         row.failed_attempts += 1
@@ -372,10 +387,12 @@ def _attempt(
     return outcome
 
 
-def _check(row: AccountRow, sealer: Sealer, password: str, code: str, at: datetime) -> Outcome:
-    # The hash is checked first whatever follows, so that a refusal takes as long for a
-    # locked account as for a wrong password.
-    password_matches = _password_matches(row.password_hash, password)
+def _check(
+    row: AccountRow, sealer: Sealer, password_matches: bool, code: str, at: datetime
+) -> Outcome:
+    """The outcome for an account held and freshly read. The password was hashed before
+    whatever the account's state, so that a refusal takes as long for a locked account as
+    for a wrong password."""
     if row.disabled:
         return Outcome.DISABLED
     if row.locked_until is not None and _utc(row.locked_until) > at:
