@@ -125,11 +125,33 @@ def may_set_status(role: Role, status: Status) -> bool:
     return status in STATUS_TARGETS.get(role, frozenset())
 
 
-def may_record_checkpoint(role: Role, scope: Scope, kind: str, place: str) -> bool:
-    """A transit liaison confirms crossings at its own crossing only."""
+def checkpoint_places(scope: Scope, origin: str | None) -> frozenset[str] | None:
+    """The places an account of ``scope`` records scans at, for a household from ``origin``
+    (``None``: any place of the operation's scenario).
+
+    A transit liaison scans at its own crossings. A field lead scans at the places its scope
+    names, its origins (an assembly point it runs is added to them: ``origin:nawa,golan-
+    assembly``), or, scoped to households (a convoy), at the household's own origin: a lead of
+    one town recording a scan in another would move households on with evidence from a place
+    it does not run.
+    """
+    match scope.kind:
+        case ScopeKind.CROSSING | ScopeKind.ORIGIN:
+            return scope.values
+        case ScopeKind.HOUSEHOLDS:
+            return frozenset({origin}) if origin else frozenset()
+        case _:
+            return None
+
+
+def may_record_checkpoint(
+    role: Role, scope: Scope, kind: str, place: str, origin: str | None
+) -> bool:
+    """The role records scans of this kind, at a place of its scope (:func:`checkpoint_places`)."""
     if kind not in CHECKPOINT_KINDS.get(role, frozenset()):
         return False
-    return scope.kind is not ScopeKind.CROSSING or place in scope.values
+    places = checkpoint_places(scope, origin)
+    return places is None or place in places
 
 
 # --- record scope ----------------------------------------------------------------------------

@@ -233,6 +233,30 @@ def test_a_transit_liaison_confirms_crossings_at_its_crossing_only(
     assert client.post("/api/checkpoints", headers=transit, json=outside).status_code == 404
 
 
+def test_a_field_lead_scans_at_its_own_origin_and_nobody_outside_the_scenario(
+    client: TestClient, as_: dict[Role, dict[str, str]], deployment: Deployment
+) -> None:
+    """The field lead of nawa recorded scans at inkhil; anyone recorded them at places the
+    scenario does not have (issue: hardening, item 7). Refusals record nothing."""
+    scans = len(_audit(deployment, "checkpoint"))
+    lead, coordinator = as_[Role.FIELD_LEAD], as_[Role.COORDINATOR]
+    elsewhere = {"household_id": "hjor", "kind": "assembly", "place": "inkhil", "headcount": 9}
+    refused = client.post("/api/checkpoints", headers=lead, json=elsewhere)
+    assert refused.status_code == 403
+    assert refused.json()["detail"].endswith("records scans of this household at nawa only")
+    unknown = {**elsewhere, "place": "the olive grove"}
+    assert client.post("/api/checkpoints", headers=lead, json=unknown).status_code == 403
+    answer = client.post("/api/checkpoints", headers=coordinator, json=unknown)
+    assert answer.status_code == 400 and "olive" not in answer.text
+    assert answer.json()["detail"].endswith("assembly scans are recorded at one of: inkhil, nawa")
+    at_a_town = {**elsewhere, "kind": "crossing", "place": "nawa"}
+    answer = client.post("/api/checkpoints", headers=coordinator, json=at_a_town)
+    assert answer.status_code == 400 and answer.json()["detail"].endswith("one of: golan, jaber")
+    assert len(_audit(deployment, "checkpoint")) == scans
+    at_home = client.post("/api/checkpoints", headers=lead, json={**elsewhere, "place": "nawa"})
+    assert at_home.status_code == 201 and at_home.json()["discrepancy"]
+
+
 def test_an_auditor_reads_the_log_and_no_one(
     client: TestClient, as_: dict[Role, dict[str, str]]
 ) -> None:

@@ -27,7 +27,12 @@ from safepassage.model.registry import (
     Status,
 )
 from safepassage.services import operations, registry
-from safepassage.services.operations import CheckpointKind, ManifestRefused, PlanDoesNotVerify
+from safepassage.services.operations import (
+    CheckpointKind,
+    ManifestRefused,
+    PlaceRefused,
+    PlanDoesNotVerify,
+)
 from safepassage.services.registry import Operator, UnknownRecord
 from safepassage.store.tables import AuditRow, PersonRow, StatusEventRow
 
@@ -227,6 +232,28 @@ def test_an_unknown_household_or_a_negative_headcount_is_refused(
     _register(session, operator, "H1", "a", 1)
     with pytest.raises(ValueError, match="negative"):
         operations.record_checkpoint(session, operator, "H1", CheckpointKind.ASSEMBLY, "a", -1)
+
+
+def test_a_scan_is_at_a_place_of_the_scenario_and_of_its_kind() -> None:
+    """A place the scenario does not have is refused with the places that fit, never the
+    text typed (issue: hardening, item 7)."""
+    scenario = build(
+        nodes=[("a", NodeKind.TOWN), ("ap", NodeKind.ASSEMBLY), ("x", NodeKind.CROSSING)],
+        roads=[("a", "x", 15, 20)],
+        crossings=[crossing("x", (0, 3, 100))],
+        households=[Household("h0", 1, "a")],
+    )
+    operations.check_place(scenario, CheckpointKind.ASSEMBLY, "ap")
+    operations.check_place(scenario, CheckpointKind.DEPARTURE, "a")
+    operations.check_place(scenario, CheckpointKind.CROSSING, "x")
+    with pytest.raises(PlaceRefused) as unknown:
+        operations.check_place(scenario, CheckpointKind.ASSEMBLY, "Mohammad's house")
+    assert "Mohammad" not in str(unknown.value)
+    assert str(unknown.value).endswith("assembly scans are recorded at one of: a, ap")
+    with pytest.raises(PlaceRefused, match=r"one of: x$"):
+        operations.check_place(scenario, CheckpointKind.CROSSING, "a")
+    with pytest.raises(PlaceRefused):
+        operations.check_place(scenario, CheckpointKind.DEPARTURE, "x")
 
 
 # --- manifests -------------------------------------------------------------------------------

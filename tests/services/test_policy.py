@@ -16,6 +16,7 @@ from safepassage.model.registry import (
     Status,
 )
 from safepassage.policy import (
+    ALL,
     PERMISSIONS,
     Action,
     Detail,
@@ -25,6 +26,7 @@ from safepassage.policy import (
     ScopeRefused,
     allowed,
     check_scope,
+    checkpoint_places,
     initials,
     mask,
     may_record_checkpoint,
@@ -144,9 +146,24 @@ def test_statuses_and_scans_each_role_may_record() -> None:
     assert may_set_status(Role.HOST_LIAISON, Status.RESETTLED)
     assert not may_set_status(Role.AUDITOR, Status.ON_HOLD)
     golan = Scope.parse("crossing:golan")
-    assert may_record_checkpoint(Role.TRANSIT_LIAISON, golan, "crossing", "golan")
-    assert not may_record_checkpoint(Role.TRANSIT_LIAISON, golan, "crossing", "jaber")
-    assert not may_record_checkpoint(Role.TRANSIT_LIAISON, golan, "departure", "golan")
+    assert may_record_checkpoint(Role.TRANSIT_LIAISON, golan, "crossing", "golan", "nawa")
+    assert not may_record_checkpoint(Role.TRANSIT_LIAISON, golan, "crossing", "jaber", "nawa")
+    assert not may_record_checkpoint(Role.TRANSIT_LIAISON, golan, "departure", "golan", "nawa")
     nawa = Scope.parse("origin:nawa")
-    assert may_record_checkpoint(Role.FIELD_LEAD, nawa, "departure", "anywhere")
-    assert not may_record_checkpoint(Role.FIELD_LEAD, nawa, "crossing", "golan")
+    assert not may_record_checkpoint(Role.FIELD_LEAD, nawa, "crossing", "golan", "nawa")
+    assert may_record_checkpoint(Role.COORDINATOR, ALL, "crossing", "golan", "nawa")
+
+
+def test_a_field_lead_scans_at_the_places_of_its_scope_only() -> None:
+    """A lead of one town recorded scans in any other (issue: hardening, item 7)."""
+    nawa = Scope.parse("origin:nawa,golan-assembly")
+    assert may_record_checkpoint(Role.FIELD_LEAD, nawa, "departure", "nawa", "nawa")
+    assert may_record_checkpoint(Role.FIELD_LEAD, nawa, "assembly", "golan-assembly", "nawa")
+    assert not may_record_checkpoint(Role.FIELD_LEAD, nawa, "departure", "anywhere", "nawa")
+    assert not may_record_checkpoint(Role.FIELD_LEAD, nawa, "assembly", "tafas", "nawa")
+    convoy = Scope.parse("households:H1,H2")
+    assert may_record_checkpoint(Role.FIELD_LEAD, convoy, "departure", "tafas", "tafas")
+    assert not may_record_checkpoint(Role.FIELD_LEAD, convoy, "departure", "nawa", "tafas")
+    assert not may_record_checkpoint(Role.FIELD_LEAD, convoy, "departure", "nawa", None)
+    assert checkpoint_places(convoy, "tafas") == frozenset({"tafas"})
+    assert checkpoint_places(ALL, "tafas") is None

@@ -401,6 +401,28 @@ def test_the_checkpoint_form_names_each_refused_field_and_records_nothing(
             headers=headers,
         ).text
         assert "Place: a transit_liaison account records at golan only." in elsewhere
+    with client_as(deployment, Role.FIELD_LEAD, "origin:nawa") as (client, headers):
+        other_town = client.post(
+            "/checkpoint",
+            data={"household": "hgbr", "kind": "assembly", "place": "inkhil", "headcount": "2"},
+            headers=headers,
+        ).text
+        assert "Place: a field_lead account records at nawa only." in other_town
+    with client_as(deployment, Role.COORDINATOR, "all") as (client, headers):
+        nowhere = client.post(
+            "/checkpoint",
+            data={
+                "household": "hgbr",
+                "kind": "assembly",
+                "place": "olive grove",
+                "headcount": "2",
+            },
+            headers=headers,
+        ).text
+        problems = nowhere[nowhere.index('id="problems"') :]
+        problems = problems[: problems.index("</div>")]
+        assert "Place: the place is not a town, junction or assembly point" in problems
+        assert "olive" not in problems
     assert checkpoints(deployment) == recorded
     assert statuses_of(deployment, "hgbr") == ["cleared", "cleared"]
 

@@ -47,7 +47,7 @@ from safepassage.protection.keys import KeyRing, KeyRingUnavailable, load_key_ri
 from safepassage.protection.sealing import Sealer
 from safepassage.services.accounts import AccountRefused, UnknownAccount
 from safepassage.services.dedup import MergeRefused
-from safepassage.services.operations import ManifestRefused, ResolutionRefused
+from safepassage.services.operations import ManifestRefused, PlaceRefused, ResolutionRefused
 from safepassage.services.registry import UnknownRecord
 from safepassage.services.registry_matching import OverrideRefused, RoundRefused
 from safepassage.services.registry_planning import RegistryDoesNotFit
@@ -87,6 +87,7 @@ _STATUS_OF: dict[type[Exception], int] = {
     PinRefused: status.HTTP_409_CONFLICT,
     FloorsUnreachable: status.HTTP_409_CONFLICT,
     RoundRefused: status.HTTP_400_BAD_REQUEST,
+    PlaceRefused: status.HTTP_400_BAD_REQUEST,
 }
 """The services' refusals, whose messages are written for the person acting (ids, rules).
 A request of the right shape that a rule refuses is a 400; 422 is kept for requests that

@@ -36,7 +36,7 @@ from safepassage.model.registry import (
     Status,
     StatusChangeRefused,
 )
-from safepassage.model.scenario import Scenario
+from safepassage.model.scenario import NodeKind, Scenario
 from safepassage.services import registry
 from safepassage.services.registry import Operator
 from safepassage.store import audit
@@ -66,6 +66,34 @@ _PROVES = {
     CheckpointKind.DEPARTURE: Status.DEPARTED,
     CheckpointKind.CROSSING: Status.CROSSED,
 }
+
+
+PLACES_NAMED = 12
+"""How many fitting places a refusal names; a road network has thousands."""
+
+
+class PlaceRefused(ValueError):
+    """A scan at a place the operation's scenario does not have, or of the wrong kind. The
+    message names places that fit, never what was typed (a name in the wrong box)."""
+
+
+def check_place(scenario: Scenario, kind: CheckpointKind, place: str) -> None:
+    """A crossing scan is at one of the scenario's crossings, an assembly or departure scan
+    at one of its other nodes: a scan at a place the plan does not know could not be set
+    against it, and a typo would move households on at a place no one is."""
+    crossing = kind is CheckpointKind.CROSSING
+    fitting = sorted(
+        node.id for node in scenario.nodes if (node.kind is NodeKind.CROSSING) == crossing
+    )
+    if place in fitting:
+        return
+    named = ", ".join(fitting[:PLACES_NAMED])
+    more = f" and {len(fitting) - PLACES_NAMED} more" if len(fitting) > PLACES_NAMED else ""
+    what = "crossing" if crossing else "town, junction or assembly point"
+    raise PlaceRefused(
+        f"the place is not a {what} of the operation's scenario ({scenario.name}); "
+        f"{kind.value} scans are recorded at one of: {named}{more}"
+    )
 
 
 @dataclass(frozen=True)

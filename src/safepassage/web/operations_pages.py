@@ -7,8 +7,10 @@ it; when a refresh fails the page says so (``operations.js``) rather than showin
 as if they were live.
 
 The checkpoint form records a scan through the same service, and after the same policy
-checks, as the API's ``POST /checkpoints``: the role's checkpoint kinds, a transit liaison's
-own crossing, a household in scope (an unknown one and one out of scope are refused alike).
+checks, as the API's ``POST /checkpoints``: the role's checkpoint kinds, a place in the
+account's scope (a transit liaison's own crossing, a field lead's own origins) and in the
+operation's scenario, a household in scope (an unknown one and one out of scope are refused
+alike).
 """
 
 from __future__ import annotations
@@ -24,17 +26,25 @@ from sqlalchemy.orm import Session
 
 from safepassage.api.deps import ServerDep, SessionDep, check_household
 from safepassage.model.registry import Status
+from safepassage.model.scenario import Scenario
 from safepassage.policy import (
     CHECKPOINT_KINDS,
     Action,
     Scope,
     ScopeKind,
+    checkpoint_places,
     may_record_checkpoint,
     scope_filter,
 )
 from safepassage.services import operations, registry
 from safepassage.services.accounts import Account
-from safepassage.services.operations import PLACE_LENGTH, CheckpointKind, CheckpointOutcome
+from safepassage.services.operation import current_scenario
+from safepassage.services.operations import (
+    PLACE_LENGTH,
+    CheckpointKind,
+    CheckpointOutcome,
+    PlaceRefused,
+)
 from safepassage.services.registry import Operator, UnknownRecord
 from safepassage.store.tables import CheckpointRow, HouseholdRow
 from safepassage.web.common import PageAccount, admit, admit_data, render
@@ -142,11 +152,12 @@ def _in_scope(session: Session, account: Account, household_id: str) -> bool:
     return True
 
 
-def _problems(session: Session, account: Account, scan: Scan) -> list[str]:
+def _problems(session: Session, account: Account, scan: Scan, scenario: Scenario) -> list[str]:
     """Every problem of the form at once, each naming its field and what to do; none repeats
     what was typed, which may be a name in the wrong box."""
     problems = []
     role = account.role.value
+    origin = None
     if not scan.household:
         problems.append("Household: type the household's id, as on its card or in the registry.")
     elif not _in_scope(session, account, scan.household):
@@ -154,19 +165,26 @@ def _problems(session: Session, account: Account, scan: Scan) -> list[str]:
             "Household: no household with this id among those you may record; check the id "
             "on the household's card."
         )
+    else:
+        origin = registry.household_of(session, scan.household).origin
     kinds = [kind.value for kind in _kinds(account)]
     if scan.kind not in kinds:
         problems.append(f"Checkpoint: a {role} account records {' or '.join(kinds)}; choose one.")
+    places = checkpoint_places(account.scope, origin)
     if not 0 < len(scan.place) <= PLACE_LENGTH:
         problems.append(
             f"Place: type the id of the assembly point or crossing, 1 to {PLACE_LENGTH} characters."
         )
     elif scan.kind in kinds and not may_record_checkpoint(
-        account.role, account.scope, scan.kind, scan.place
+        account.role, account.scope, scan.kind, scan.place, origin
     ):
-        problems.append(
-            f"Place: a {role} account records at {', '.join(sorted(account.scope.values))} only."
-        )
+        where = ", ".join(sorted(places or ())) or "the household's origin"
+        problems.append(f"Place: a {role} account records at {where} only.")
+    elif scan.kind in kinds:
+        try:
+            operations.check_place(scenario, CheckpointKind(scan.kind), scan.place)
+        except PlaceRefused as refused:
+            problems.append(f"Place: {refused}.")
     if _headcount(scan.headcount) is None:
         problems.append(
             "Headcount: type the number of people counted, a whole number from 0 to "
@@ -265,7 +283,8 @@ def record_scan(
         place=form.get("place", "").strip(),
         headcount=form.get("headcount", "").strip(),
     )
-    problems = _problems(session, admitted, scan)
+    scenario = current_scenario(session, scenario=server.settings.scenario, from_registry=False)
+    problems = _problems(session, admitted, scan, scenario)
     headcount = _headcount(scan.headcount)
     if problems or headcount is None:
         return _checkpoint(

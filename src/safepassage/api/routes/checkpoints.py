@@ -12,12 +12,14 @@ from safepassage.api.deps import (
     ROW_ID_MAX,
     CurrentAccount,
     OperatorDep,
+    ServerDep,
     SessionDep,
     check_household,
     permit,
 )
-from safepassage.policy import Action, may_record_checkpoint
-from safepassage.services import operations
+from safepassage.policy import CHECKPOINT_KINDS, Action, checkpoint_places, may_record_checkpoint
+from safepassage.services import operations, registry
+from safepassage.services.operation import current_scenario
 from safepassage.services.operations import PLACE_LENGTH, CheckpointKind
 
 router = APIRouter(prefix="/checkpoints", tags=["checkpoints"])
@@ -73,15 +75,25 @@ class Resolution(BaseModel):
 def record_checkpoint(
     body: Annotated[Scan, Body()],
     account: CurrentAccount,
+    server: ServerDep,
     session: SessionDep,
     operator: OperatorDep,
 ) -> ScanOutcome:
-    if not may_record_checkpoint(account.role, account.scope, body.kind.value, body.place):
+    role = account.role.value
+    if body.kind.value not in CHECKPOINT_KINDS.get(account.role, frozenset()):
         raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            f"a {account.role.value} account may not record a {body.kind.value} scan there",
+            status.HTTP_403_FORBIDDEN, f"a {role} account may not record a {body.kind.value} scan"
         )
     check_household(session, account, body.household_id)
+    origin = registry.household_of(session, body.household_id).origin
+    if not may_record_checkpoint(account.role, account.scope, body.kind.value, body.place, origin):
+        places = checkpoint_places(account.scope, origin) or frozenset()
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"a {role} account records scans of this household at {', '.join(sorted(places))} only",
+        )
+    scenario = current_scenario(session, scenario=server.settings.scenario, from_registry=False)
+    operations.check_place(scenario, body.kind, body.place)
     outcome = operations.record_checkpoint(
         session, operator, body.household_id, body.kind, body.place, body.headcount
     )
