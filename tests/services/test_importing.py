@@ -86,6 +86,17 @@ def cell(rows: list[list[str]], number: int, header: str) -> str:
     return rows[number - 1][HEADERS.index(header)]
 
 
+def test_quarantine_stamps_carry_their_time_zone(
+    session: Session, operator: Operator, tmp_path: Path
+) -> None:
+    path = tmp_path / "export.csv"
+    write_registry_file(path, 40, seed=1, bad_share=0.1)
+    run_import(session, operator, path)
+    session.expire_all()
+    entries = list_quarantine(session)
+    assert entries and all(entry.created_at.tzinfo is not None for entry in entries)
+
+
 def test_ten_thousand_rows_with_five_percent_bad_then_the_same_file_again(
     session: Session, operator: Operator, tmp_path: Path
 ) -> None:

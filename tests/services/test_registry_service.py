@@ -1,5 +1,6 @@
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -37,6 +38,17 @@ def test_reads_and_lookups_are_audited_without_what_was_read(
     assert [row.action for row in logged] == ["lookup", "read"]
     assert all("N177" not in row.detail + row.subject for row in logged)
     assert all("MOHAMMAD" not in row.detail + row.subject for row in logged)
+
+
+def test_history_stamps_carry_their_time_zone(session: Session, operator: Operator) -> None:
+    """SQLite gave the stamps back without a zone, which the API passed on as a time no
+    client can place (issue: hardening, item 7)."""
+    register_people(session, operator)
+    registry.set_status(session, operator, ["P0"], Status.VERIFIED, place="nawa")
+    session.expire_all()  # read back from the engine, not the objects just written
+    for event in registry.status_history(session, "P0"):
+        assert event.at.tzinfo is not None
+        assert abs(event.at - registry.now()) < timedelta(minutes=5)
 
 
 def test_nothing_personal_is_stored_in_clear(session: Session, operator: Operator) -> None:

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from safepassage.api.deps import Server
 from safepassage.api.errors import invalid_request
+from safepassage.api.methods import refuse_methods_not_taken
 from safepassage.api.routes import (
     audit,
     auth,
@@ -177,6 +178,7 @@ def create_app(settings: Settings) -> FastAPI:
     for error_type, code in _STATUS_OF.items():
         app.add_exception_handler(error_type, _refusal(code))
     app.add_exception_handler(RequestValidationError, invalid_request)
+    app.middleware("http")(refuse_methods_not_taken(API_PREFIX))
     app.middleware("http")(_security_headers)
     app.mount("/", pages_app.application(server))  # last: whatever the API does not answer
     return app

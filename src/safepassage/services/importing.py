@@ -56,6 +56,7 @@ from safepassage.services.registry import (
     Operator,
     add_persons,
     fingerprint,
+    in_utc,
     new_id,
     now,
     retention_default,
@@ -169,7 +170,13 @@ def list_quarantine(session: Session, *, include_resolved: bool = False) -> list
     if not include_resolved:
         query = query.where(QuarantineRow.resolved_at.is_(None))
     return [
-        QuarantineEntry(row.id, row.row_number, row.reason, row.created_at, row.resolved_at)
+        QuarantineEntry(
+            row.id,
+            row.row_number,
+            row.reason,
+            in_utc(row.created_at),
+            in_utc(row.resolved_at) if row.resolved_at else None,
+        )
         for row in session.execute(query).scalars()
     ]
 

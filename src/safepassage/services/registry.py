@@ -68,6 +68,12 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def in_utc(stamp: datetime) -> datetime:
+    """A stamp as written, in UTC: SQLite hands stamps back without their zone, and a time
+    without one is read as anyone's local time (the API promises date-times with offset)."""
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
+
 def new_id(prefix: str) -> str:
     """Opaque ids: random, so that an id says nothing of when or where someone registered."""
     return prefix + secrets.token_hex(8)
@@ -398,7 +404,7 @@ def status_history(session: Session, person_id: str) -> list[StatusEvent]:
         StatusEvent(
             _status(row.from_status),
             Status(row.to_status),
-            row.at,
+            in_utc(row.at),
             row.actor,
             row.place,
             row.reason,
