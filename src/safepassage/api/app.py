@@ -55,6 +55,7 @@ from safepassage.services.registry_planning import RegistryDoesNotFit
 from safepassage.store.database import Database, data_folder, open_database
 from safepassage.store.schema import current_revision, head_revision
 from safepassage.web import app as pages_app
+from safepassage.web.api_docs import api_docs
 
 API_PREFIX = "/api"
 API_ROUTERS = (
@@ -163,13 +164,15 @@ def create_app(settings: Settings) -> FastAPI:
         summary="Registry, operations and audit of an evacuation, behind roles and scopes.",
         version="1",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
     app.state.server = server
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+
+    app.get(f"{API_PREFIX}/docs", include_in_schema=False)(api_docs)
 
     @app.get(f"{API_PREFIX}/health", tags=["meta"], summary="The server is up")
     def health() -> dict[str, str]:

@@ -18,6 +18,14 @@ mkdirSync(new URL("htmx/", out), { recursive: true });
 copyFileSync(new URL("htmx.org/dist/htmx.min.js", modules), new URL("htmx/htmx.min.js", out));
 copyFileSync(new URL("htmx.org/LICENSE", modules), new URL("htmx/LICENSE", out));
 
+// Swagger UI for /api/docs: the bundle (no standalone preset: the page uses the base layout),
+// its styles and icon, and its licence and notice.
+mkdirSync(new URL("swagger-ui/", out), { recursive: true });
+for (const file of ["swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png", "LICENSE",
+  "NOTICE"]) {
+  copyFileSync(new URL(`swagger-ui-dist/${file}`, modules), new URL(`swagger-ui/${file}`, out));
+}
+
 // Natural Earth 1:50m countries around the Levant only: the whole world is 700 kB, this is 40.
 const LEVANT = new Set(["Syria", "Lebanon", "Israel", "Palestine", "Jordan", "Iraq", "Turkey",
   "Cyprus", "Egypt", "Saudi Arabia"]);
