@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -185,6 +186,7 @@ def test_a_field_lead_sees_its_assembly_point_and_reports_only_holds(
     history = client.get("/api/status/pj0/history", headers=lead).json()
     assert [event["to_status"] for event in history][-1] == "on_hold"
     assert history[-1]["actor"] == "field_lead"
+    assert all(datetime.fromisoformat(event["at"]).utcoffset() is not None for event in history)
     scan = {"household_id": "hdeu", "kind": "assembly", "place": "nawa", "headcount": 1}
     assert client.post("/api/checkpoints", headers=lead, json=scan).status_code == 404
     crossing_scan = {**scan, "household_id": "hgbr", "kind": "crossing", "place": "golan"}
