@@ -26,8 +26,30 @@ from safepassage.store.tables import HouseholdRow
 def current_scenario(session: Session, *, scenario: Path | None, from_registry: bool) -> Scenario:
     """Raises the reader's ``InputError`` and ``RegistryDoesNotFit`` for the caller to
     answer in its own terms."""
-    loaded = read_scenario(scenario or bundled_scenario_path())
+    loaded = _read(scenario or bundled_scenario_path())
     return scenario_from_registry(loaded, session) if from_registry else loaded
+
+
+_read_scenarios: dict[Path, tuple[object, Scenario]] = {}
+_reading = threading.Lock()
+
+
+def _read(folder: Path) -> Scenario:
+    """The folder's scenario, read again only when one of its files changed: a changed
+    scenario needs no restart, and reading the bundled one takes some 15 ms, which every
+    checkpoint scan (its place is checked against the scenario) would otherwise pay."""
+    if not folder.is_dir():
+        return read_scenario(folder)  # the reader says what is wrong
+    files = sorted(entry for entry in folder.iterdir() if entry.is_file())
+    version = tuple((entry.name, entry.stat().st_mtime_ns, entry.stat().st_size) for entry in files)
+    with _reading:
+        known = _read_scenarios.get(folder)
+        if known is not None and known[0] == version:
+            return known[1]
+    loaded = read_scenario(folder)
+    with _reading:
+        _read_scenarios[folder] = (version, loaded)
+    return loaded
 
 
 def current_operation(
