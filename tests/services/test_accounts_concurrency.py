@@ -67,13 +67,17 @@ def _at_once(
     monkeypatch: pytest.MonkeyPatch,
     attempts: list[tuple[str, str]],
     at: datetime,
+    hashes: list[str] | None = None,
 ) -> list[Outcome]:
-    """The outcomes of ``(password, code)`` sign-ins made at once."""
+    """The outcomes of ``(password, code)`` sign-ins made at once; each argon2 check is
+    noted in ``hashes``."""
     hashed_together = threading.Barrier(len(attempts))
     password_matches: Callable[[str, str], bool] = accounts._password_matches
 
     def in_step(stored: str, password: str) -> bool:
         matches = password_matches(stored, password)
+        if hashes is not None:
+            hashes.append(password)
         hashed_together.wait(60)
         return matches
 
@@ -116,13 +120,16 @@ def test_thirty_wrong_passwords_at_once_lock_the_account_after_the_fifth(
     secret = _enrol(committing_database, key_ring)
     at = now()
     code = pyotp.TOTP(secret).at(at)
+    hashes: list[str] = []
     outcomes = _at_once(
         committing_database,
         key_ring,
         monkeypatch,
         [(f"wrong password number {n}", code) for n in range(30)],
         at,
+        hashes,
     )
+    assert len(hashes) == 30  # one argon2 check an attempt, none again under the lock
     assert outcomes.count(Outcome.WRONG_PASSWORD) == LOCKOUT.threshold
     assert outcomes.count(Outcome.LOCKED) == 30 - LOCKOUT.threshold
     with committing_database.session() as session:
