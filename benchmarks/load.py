@@ -61,7 +61,7 @@ from safepassage.model.registry import (
 )
 from safepassage.policy import Role, Scope
 from safepassage.protection.keys import KeyRing, write_key_ring
-from safepassage.services import accounts, registry
+from safepassage.services import account_requests, registry
 from safepassage.services.registry import Operator
 from safepassage.store import Database, audit, open_database
 from safepassage.store.schema import upgrade
@@ -236,9 +236,12 @@ def deploy(folder: Path, location: str, clients: int, persons: int, seed: int) -
     with database.session() as session:
         for client in everyone:
             scope = Scope.parse(f"origin:{client.town}" if client.town else "all")
-            enrolment = accounts.create_account(
-                session, operator, client.name, client.role, scope, PASSWORD
+            asked = account_requests.request_account(
+                session, Operator("requester", operator.sealer), client.name, client.role, scope
             )
+            code = account_requests.approve(session, operator, asked.id, role=None).code
+            assert code is not None
+            enrolment = account_requests.enrol(session, operator.sealer, code, PASSWORD)
             client.totp_secret = enrolment.totp_secret
     database.dispose()
     return Deployment(

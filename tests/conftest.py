@@ -36,8 +36,10 @@ from safepassage.model.registry import (
     Sex,
     Status,
 )
+from safepassage.policy import Role, Scope
 from safepassage.protection import KeyRing
-from safepassage.services import registry
+from safepassage.services import account_requests, registry
+from safepassage.services.accounts import Enrolment
 from safepassage.services.registry import Operator
 from safepassage.store import Database
 from safepassage.store.postgresql import PostgresDatabase
@@ -193,3 +195,18 @@ def register_people(session: Session, operator: Operator, size: int = 2) -> list
         ids.append(person.id)
     session.flush()
     return ids
+
+
+def enrolled_account(
+    session: Session, operator: Operator, name: str, role: Role, scope: Scope, password: str
+) -> Enrolment:
+    """An account made the only way there is: asked for, approved by a second person,
+    enrolled by its holder; for tests that need accounts to exist rather than the rule."""
+    asked = account_requests.request_account(
+        session, Operator("requester", operator.sealer), name, role, scope
+    )
+    approval = account_requests.approve(
+        session, Operator("approver", operator.sealer), asked.id, role=None
+    )
+    assert approval.code is not None
+    return account_requests.enrol(session, operator.sealer, approval.code, password)

@@ -15,8 +15,9 @@ Three layers, checked in this order:
 3. **fields** (:func:`mask`): what of a person it may see. Names are cut to initials and
    dates of birth to the year unless the role needs them; the rest is left out.
 
-The administrator manages accounts and sees no personal data, and the coordinator, who sees
-everything, cannot create accounts: nobody can give themselves access by themselves.
+The administrator asks for accounts and sees no personal data; a second person (another
+administrator or a coordinator) approves each request, and the new credentials go to the
+account's holder alone: nobody can give themselves access by themselves.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class Role(StrEnum):
 
 class Action(StrEnum):
     ACCOUNTS_MANAGE = "accounts:manage"
+    ACCOUNTS_APPROVE = "accounts:approve"
     AUDIT_READ = "audit:read"
     HOUSEHOLDS_READ = "households:read"
     PERSONS_READ = "persons:read"
@@ -69,7 +71,8 @@ _C, _F, _T, _H = Role.COORDINATOR, Role.FIELD_LEAD, Role.TRANSIT_LIAISON, Role.H
 
 PERMISSIONS: Mapping[Action, frozenset[Role]] = {
     Action.ACCOUNTS_MANAGE: frozenset({Role.ADMIN}),
-    Action.AUDIT_READ: frozenset({Role.AUDITOR, _C}),
+    Action.ACCOUNTS_APPROVE: frozenset({Role.ADMIN, _C}),
+    Action.AUDIT_READ: frozenset({Role.AUDITOR, Role.ADMIN, _C}),
     Action.HOUSEHOLDS_READ: frozenset({_C, _F, _H}),
     Action.PERSONS_READ: frozenset({_C, _F, _H}),
     Action.PERSONS_FIND: frozenset({_C}),
@@ -93,6 +96,11 @@ PERMISSIONS: Mapping[Action, frozenset[Role]] = {
 """Role x action. Finding a person by name or document is the coordinator's alone: a search
 answers "is this person registered?", which is exactly what an adversary at a checkpoint
 wants to know.
+
+An administrator *asks* for accounts, role and scope changes and credential resets; another
+administrator or a coordinator approves them (:mod:`safepassage.services.account_requests`),
+so nobody can give themselves access by themselves. The administrator reads the audit log,
+whose entries hold ids and counts only, to follow what was asked and decided.
 
 The map, the plan and the operations board show households by id and size only, each role
 within its scope; a host liaison sees the map (where its families come from) but not the plan's

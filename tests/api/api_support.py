@@ -16,6 +16,7 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from conftest import enrolled_account
 from safepassage.api.app import create_app
 from safepassage.api.settings import Settings
 from safepassage.model.registry import (
@@ -67,7 +68,7 @@ class Deployment:
 
     def add_account(self, name: str, role: Role, scope: str) -> None:
         with self.session() as session:
-            enrolment = accounts.create_account(
+            enrolment = enrolled_account(
                 session, self.operator(), name, role, Scope.parse(scope), PASSWORD
             )
         self.secrets[name] = enrolment.totp_secret

@@ -43,6 +43,11 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     ("POST", "/api/users/{name}/unlock"): frozenset({A}),
     ("POST", "/api/users/{name}/sign-out"): frozenset({A}),
     ("POST", "/api/users/{name}/reset"): frozenset({A}),
+    ("POST", "/api/users/{name}/change"): frozenset({A}),
+    ("GET", "/api/users/requests"): frozenset({A, C}),
+    ("POST", "/api/users/requests/{request_id}/approve"): frozenset({A, C}),
+    ("POST", "/api/users/requests/{request_id}/refuse"): frozenset({A, C}),
+    ("POST", "/api/enrol"): PUBLIC,
     ("GET", "/api/households"): frozenset({C, F, H}),
     ("GET", "/api/households/{household_id}"): frozenset({C, F, H}),
     ("GET", "/api/households/{household_id}/persons"): frozenset({C, F, H}),
@@ -73,8 +78,8 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     ("POST", "/api/dedup/merge"): frozenset({C}),
     ("POST", "/api/dedup/merges/{merge_id}/undo"): frozenset({C}),
     ("POST", "/api/dedup/pairs/{pair_id}/distinct"): frozenset({C}),
-    ("GET", "/api/audit/entries"): frozenset({C, AU}),
-    ("GET", "/api/audit/verify"): frozenset({C, AU}),
+    ("GET", "/api/audit/entries"): frozenset({A, C, AU}),
+    ("GET", "/api/audit/verify"): frozenset({A, C, AU}),
 }
 
 LOGOUT = ("POST", "/api/auth/logout")
@@ -91,6 +96,7 @@ PATH_VALUES = {
     "merge_id": "1",
     "pair_id": "1",
     "pledge": "uk",
+    "request_id": "q0",
 }
 
 

@@ -1,4 +1,4 @@
-"""``serve`` and ``users`` as an operator runs them, on a SQLite registry of their own."""
+"""``serve`` as an operator runs it, on a SQLite registry of its own."""
 
 from __future__ import annotations
 
@@ -8,25 +8,21 @@ from typing import Any
 import pytest
 import typer
 import uvicorn
-from argon2 import PasswordHasher
 from fastapi import FastAPI
 from typer.testing import CliRunner
 
 from safepassage.cli import serve
 from safepassage.protection.keys import KeyRing, write_key_ring
-from safepassage.services import accounts
 from safepassage.store import open_database
 from safepassage.store.schema import upgrade
 
-PASSWORD = "correct horse battery staple"
 runner = CliRunner()
 
 
 def _app() -> typer.Typer:
-    """The two Typers as ``cli/main.py`` mounts them."""
+    """The Typer as ``cli/main.py`` mounts it."""
     app = typer.Typer()
     app.add_typer(serve.commands)
-    app.add_typer(serve.users_app, name="users")
     return app
 
 
@@ -35,46 +31,11 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("SAFEPASSAGE_DB", "SAFEPASSAGE_KEY_FILE", "SAFEPASSAGE_KEYS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SAFEPASSAGE_HOME", str(tmp_path))
-    monkeypatch.setenv(serve.PASSWORD_ENV, PASSWORD)
-    monkeypatch.setattr(
-        accounts, "PASSWORD_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
     database = open_database(tmp_path / "registry.db")
     upgrade(database)
     database.dispose()
     write_key_ring(KeyRing.generate(), tmp_path / "keyring.json")
     return tmp_path
-
-
-def test_the_first_administrator_is_made_from_the_command_line(home: Path) -> None:
-    made = runner.invoke(_app(), ["users", "create-admin", "root"])
-    assert made.exit_code == 0, made.output
-    assert "secret:" in made.output and "otpauth://totp/SafePassage:root" in made.output
-    assert PASSWORD not in made.output
-    again = runner.invoke(_app(), ["users", "create-admin", "root"])
-    assert again.exit_code == 2 and "exists already" in again.output
-
-
-def test_accounts_are_added_with_a_role_and_the_scope_it_needs(home: Path) -> None:
-    unscoped = runner.invoke(_app(), ["users", "add", "lead", "--role", "field_lead"])
-    assert unscoped.exit_code == 2 and "households or origin" in unscoped.output
-    added = runner.invoke(
-        _app(), ["users", "add", "lead", "--role", "field_lead", "--scope", "origin:nawa"]
-    )
-    assert added.exit_code == 0, added.output
-    listed = runner.invoke(_app(), ["users", "list"])
-    assert "field_lead" in listed.output and "origin:nawa" in listed.output
-
-
-def test_lock_unlock_sign_out_and_reset(home: Path) -> None:
-    runner.invoke(_app(), ["users", "add", "auditor", "--role", "auditor"])
-    for command in ("lock", "unlock", "sign-out", "reset"):
-        result = runner.invoke(_app(), ["users", command, "auditor"])
-        assert result.exit_code == 0, (command, result.output)
-    assert "locked" in runner.invoke(_app(), ["users", "lock", "auditor"]).output
-    assert "locked" in runner.invoke(_app(), ["users", "list"]).output
-    unknown = runner.invoke(_app(), ["users", "lock", "nobody"])
-    assert unknown.exit_code == 2 and "no account nobody" in unknown.output
 
 
 def test_serve_builds_the_app_on_loopback_by_default(

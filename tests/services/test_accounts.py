@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from conftest import enrolled_account
 from safepassage.policy import Role, Scope, ScopeRefused
 from safepassage.protection.keys import KeyRing
 from safepassage.protection.sealing import SealBroken
@@ -41,7 +42,7 @@ def _fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def secret(session: Session, operator: Operator) -> str:
-    enrolment = accounts.create_account(
+    enrolment = enrolled_account(
         session, operator, "Field.Lead", Role.FIELD_LEAD, Scope.parse("origin:nawa"), PASSWORD
     )
     return enrolment.totp_secret
@@ -120,7 +121,9 @@ def test_weak_or_misfit_accounts_are_refused(
     error: type[Exception],
 ) -> None:
     with pytest.raises(error):
-        accounts.create_account(session, operator, name, role, Scope.parse(scope), password)
+        accounts.create_account(
+            session, operator, name, role, Scope.parse(scope), password, how="enrolment"
+        )
 
 
 def test_a_sign_in_opens_a_session_known_only_by_its_digest(

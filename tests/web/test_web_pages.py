@@ -116,13 +116,13 @@ def test_the_sign_in_page_refuses_a_wrong_code(
     assert page.url == f"{base}/signin"
 
 
-def test_a_role_without_household_access_is_refused_the_map(
+def test_a_role_without_household_access_lands_on_its_own_page_not_the_map(
     live: tuple[str, Deployment], page: Page
 ) -> None:
     base, deployment = live
     sign_in(page, base, deployment, "auditor")
-    page.wait_for_url(f"{base}/")
-    assert "Not for this role" in page.inner_text("main")
+    page.wait_for_url(f"{base}/audit")
+    assert page.locator("nav.pages a").all_inner_texts() == ["Audit"]
     assert page.request.get(f"{base}/map/data.json").status == 403
 
 

@@ -1,6 +1,7 @@
 """Every page x every role, as tests/api/test_api_roles.py does for the API: the pages are
 their own application, so their table is written here. Anonymous visitors are sent to sign
-in (303) or refused (401); a role the policy does not let see the map gets a 403."""
+in (303) or refused (401); a role the policy does not let see the map is sent to its own
+first page."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ READERS = frozenset({Role.COORDINATOR, Role.FIELD_LEAD, Role.HOST_LIAISON})
 RUNNERS = frozenset({Role.COORDINATOR, Role.FIELD_LEAD})
 RECORDERS = frozenset({Role.COORDINATOR, Role.FIELD_LEAD, Role.TRANSIT_LIAISON})
 MATCHERS = frozenset({Role.COORDINATOR, Role.HOST_LIAISON})
+ADMIN = frozenset({Role.ADMIN})
+DECIDERS = frozenset({Role.ADMIN, Role.COORDINATOR})
+AUDIT_READERS = frozenset({Role.ADMIN, Role.COORDINATOR, Role.AUDITOR})
 
 EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     ("GET", "/signin"): PUBLIC,
@@ -46,6 +50,16 @@ EXPECTED: dict[tuple[str, str], frozenset[Role] | str] = {
     ("GET", "/matching/{household_id}"): MATCHERS,
     ("POST", "/matching/{household_id}/overrides"): frozenset({Role.COORDINATOR}),
     ("POST", "/matching/{household_id}/overrides/lift"): frozenset({Role.COORDINATOR}),
+    ("GET", "/accounts"): ADMIN,
+    ("POST", "/accounts/request"): ADMIN,
+    ("POST", "/accounts/{name}/reset"): ADMIN,
+    ("POST", "/accounts/{name}/change"): ADMIN,
+    ("GET", "/approvals"): DECIDERS,
+    ("POST", "/approvals/{request_id}/approve"): DECIDERS,
+    ("POST", "/approvals/{request_id}/refuse"): DECIDERS,
+    ("GET", "/audit"): AUDIT_READERS,
+    ("GET", "/enrol"): PUBLIC,
+    ("POST", "/enrol"): PUBLIC,
 }
 ANONYMOUS = {
     ("GET", "/signin"): 200,
@@ -68,8 +82,28 @@ ANONYMOUS = {
     ("GET", "/matching/{household_id}"): 303,
     ("POST", "/matching/{household_id}/overrides"): 303,
     ("POST", "/matching/{household_id}/overrides/lift"): 303,
+    ("GET", "/accounts"): 303,
+    ("POST", "/accounts/request"): 303,
+    ("POST", "/accounts/{name}/reset"): 303,
+    ("POST", "/accounts/{name}/change"): 303,
+    ("GET", "/approvals"): 303,
+    ("POST", "/approvals/{request_id}/approve"): 303,
+    ("POST", "/approvals/{request_id}/refuse"): 303,
+    ("GET", "/audit"): 303,
+    ("GET", "/enrol"): 200,
+    ("POST", "/enrol"): 400,
 }
-PATH_VALUES = {"household_id": "hgbr"}
+REFUSED_FORMS = {
+    ("POST", "/accounts/request"),
+    ("POST", "/accounts/{name}/reset"),
+    ("POST", "/accounts/{name}/change"),
+    ("POST", "/approvals/{request_id}/approve"),
+    ("POST", "/approvals/{request_id}/refuse"),
+}
+"""Let through, these answer an empty form or an unknown account or request with 400."""
+HOMES = {Role.ADMIN: "/accounts", Role.TRANSIT_LIAISON: "/checkpoint", Role.AUDITOR: "/audit"}
+"""Where ``/`` sends the roles that do not see the map."""
+PATH_VALUES = {"household_id": "hgbr", "name": "nobody", "request_id": "q0"}
 """A household in the scope of every role that reads households (api_support.HOUSEHOLDS)."""
 
 
@@ -108,8 +142,13 @@ def test_each_role_reaches_exactly_the_pages_the_table_says(deployment: Deployme
             if roles == PUBLIC:
                 continue
             for role in Role:
+                if path == "/" and role in HOMES:
+                    sent = client.get(path, headers=tokens[role], follow_redirects=False)
+                    assert sent.status_code == 303 and sent.headers["location"] == HOMES[role]
+                    continue
                 response = client.request(method, path, headers=tokens[role])
-                assert response.status_code == (200 if role in roles else 403), (path, role)
+                allowed = 400 if (method, route) in REFUSED_FORMS else 200
+                assert response.status_code == (allowed if role in roles else 403), (path, role)
                 if path == "/":
                     assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
                     assert response.headers["x-frame-options"] == "DENY"

@@ -25,10 +25,12 @@ from safepassage.api.deps import Server
 from safepassage.api.errors import invalid_request
 from safepassage.api.methods import refuse_methods_not_taken
 from safepassage.api.routes import (
+    account_requests,
     audit,
     auth,
     checkpoints,
     dedup,
+    enrolment,
     exports,
     households,
     imports,
@@ -46,6 +48,12 @@ from safepassage.policy import ScopeRefused
 from safepassage.protection.export_box import WeakPassphrase
 from safepassage.protection.keys import KeyRing, KeyRingUnavailable, load_key_ring
 from safepassage.protection.sealing import Sealer
+from safepassage.services.account_requests import (
+    DecisionRefused,
+    EnrolmentRefused,
+    RequestClosed,
+    UnknownRequest,
+)
 from safepassage.services.accounts import AccountRefused, UnknownAccount
 from safepassage.services.dedup import MergeRefused
 from safepassage.services.operations import ManifestRefused, PlaceRefused, ResolutionRefused
@@ -60,6 +68,8 @@ from safepassage.web.api_docs import api_docs
 API_PREFIX = "/api"
 API_ROUTERS = (
     auth.router,
+    enrolment.router,
+    account_requests.router,
     users.router,
     households.router,
     persons.router,
@@ -77,6 +87,10 @@ API_ROUTERS = (
 _STATUS_OF: dict[type[Exception], int] = {
     UnknownRecord: status.HTTP_404_NOT_FOUND,
     UnknownAccount: status.HTTP_404_NOT_FOUND,
+    UnknownRequest: status.HTTP_404_NOT_FOUND,
+    DecisionRefused: status.HTTP_403_FORBIDDEN,
+    RequestClosed: status.HTTP_409_CONFLICT,
+    EnrolmentRefused: status.HTTP_400_BAD_REQUEST,
     StatusChangeRefused: status.HTTP_409_CONFLICT,
     MergeRefused: status.HTTP_409_CONFLICT,
     ResolutionRefused: status.HTTP_409_CONFLICT,

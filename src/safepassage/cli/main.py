@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from safepassage.cli import accounts as accounts_cli
 from safepassage.cli import dedup as dedup_cli
 from safepassage.cli import importing as importing_cli
 from safepassage.cli import matching as matching_cli
@@ -58,7 +59,7 @@ app.add_typer(serve_cli.commands)
 app.add_typer(matching_cli.commands)
 app.add_typer(matching_cli.override_app, name="override")
 app.add_typer(matching_cli.proposals_app, name="proposals")
-app.add_typer(serve_cli.users_app, name="users")
+app.add_typer(accounts_cli.users_app, name="users")
 
 console = Console()
 errors = Console(stderr=True)

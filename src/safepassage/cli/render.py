@@ -103,9 +103,11 @@ def demo(console: Console, account: DemoAccount) -> None:
         "Plan it yourself:   safepassage plan SCENARIO --from 2018-07-19T00:00:00+03:00 "
         "--out plan.json\n"
         "Check any plan:     safepassage verify SCENARIO plan.json\n"
-        "Open the web app:   safepassage demo --db demo.db; safepassage users add NAME "
-        "--role coordinator --db demo.db (enrol the second factor it shows); safepassage serve "
-        "--db demo.db --registry; then open http://127.0.0.1:8000/ and sign in",
+        "Open the web app:   safepassage demo --db demo.db; safepassage users create-admin "
+        "admin --db demo.db; safepassage serve --db demo.db --registry; sign in at "
+        "http://127.0.0.1:8000/, ask for a coordinator on the Accounts page, have a second "
+        "person approve it (`safepassage users approve ID --db demo.db`) and redeem the code "
+        "at /enrol (README, 'The web application and the API')",
         markup=False,
         highlight=False,
     )

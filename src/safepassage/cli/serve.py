@@ -1,14 +1,7 @@
-"""``safepassage serve`` and ``safepassage users``: the web server and its accounts.
-
-The first administrator can only be made here, by someone who holds the database and the key
-ring; from then on administrators manage accounts through the API as well. Passwords are
-typed at a hidden prompt (or read from ``SAFEPASSAGE_NEW_PASSWORD`` for scripts), never
-taken as an option, which would leave them in the shell's history and the process list.
-"""
+"""``safepassage serve``: the web application and the API (accounts: :mod:`.accounts`)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,31 +9,21 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 from sqlalchemy.exc import OperationalError
 
 from safepassage.cli.registry_options import (
-    ActorOption,
     DbOption,
     KeyFileOption,
     fail,
-    registry_session,
 )
-from safepassage.policy import Role, Scope, ScopeRefused
-from safepassage.services import accounts
-from safepassage.services.accounts import AccountRefused, Enrolment, UnknownAccount
 from safepassage.store.database import DatabaseUnavailable
 
-PASSWORD_ENV = "SAFEPASSAGE_NEW_PASSWORD"
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 console = Console()
 errors = Console(stderr=True)
 
 commands = typer.Typer()
-users_app = typer.Typer(help="Accounts of the web application and the API.", no_args_is_help=True)
-
-NameArg = Annotated[str, typer.Argument(help="Account name (a-z, 0-9, '.', '_', '-').")]
 
 
 @commands.command("serve")
@@ -105,137 +88,3 @@ def serve(
     uvicorn.run(
         app, host=host, port=port, proxy_headers=False, server_header=False, access_log=False
     )
-
-
-def _password() -> str:
-    password = os.environ.get(PASSWORD_ENV) or typer.prompt(
-        "Password", hide_input=True, confirmation_prompt=True
-    )
-    return str(password)
-
-
-def _show(enrolment: Enrolment) -> None:
-    account = enrolment.account
-    console.print(f"account {account.name}: {account.role.value}, scope {account.scope.text()}")
-    console.print(
-        "second factor (shown once; add it to an authenticator app, then clear the screen):"
-    )
-    console.print(f"  secret: {enrolment.totp_secret}", markup=False, highlight=False)
-    console.print(f"  uri:    {enrolment.totp_uri}", markup=False, highlight=False)
-
-
-def _add(
-    name: str, role: Role, scope: str, db: str | None, key_file: Path | None, actor: str | None
-) -> None:
-    try:
-        parsed = Scope.parse(scope)
-        password = _password()
-        with registry_session(db, key_file, actor) as (session, operator):
-            enrolment = accounts.create_account(session, operator, name, role, parsed, password)
-    except (AccountRefused, ScopeRefused) as refused:
-        raise fail(str(refused)) from None
-    _show(enrolment)
-
-
-@users_app.command("create-admin")
-def create_admin(
-    name: NameArg,
-    db: DbOption = None,
-    key_file: KeyFileOption = None,
-    actor: ActorOption = None,
-) -> None:
-    """Create an administrator account (the first one can only be made here)."""
-    _add(name, Role.ADMIN, "all", db, key_file, actor)
-
-
-@users_app.command("add")
-def add(
-    name: NameArg,
-    role: Annotated[Role, typer.Option(help="What the account may do.")],
-    scope: Annotated[
-        str,
-        typer.Option(
-            help="Records it may touch: all, origin:NODE,..., households:ID,..., "
-            "crossing:NODE or host:ISO3 (field leads, transit and host liaisons need one)."
-        ),
-    ] = "all",
-    db: DbOption = None,
-    key_file: KeyFileOption = None,
-    actor: ActorOption = None,
-) -> None:
-    """Create an account with a role and a scope."""
-    _add(name, role, scope, db, key_file, actor)
-
-
-@users_app.command("list")
-def list_users(db: DbOption = None, key_file: KeyFileOption = None) -> None:
-    """Every account, its role and scope, and whether it is locked."""
-    with registry_session(db, key_file, None) as (session, _):
-        found = accounts.list_accounts(session)
-    table = Table("name", "role", "scope", "state", "created")
-    for account in found:
-        state = "locked" if account.disabled else "active"
-        if account.locked_until is not None:
-            state += f", locked out until {account.locked_until.isoformat(timespec='minutes')}"
-        table.add_row(
-            account.name,
-            account.role.value,
-            account.scope.text(),
-            state,
-            account.created_at.date().isoformat(),
-        )
-    console.print(table)
-
-
-def _lock(
-    name: str, disabled: bool, db: str | None, key_file: Path | None, actor: str | None
-) -> None:
-    try:
-        with registry_session(db, key_file, actor) as (session, operator):
-            accounts.set_disabled(session, operator, name, disabled)
-    except (UnknownAccount, AccountRefused) as unknown:
-        raise fail(str(unknown)) from None
-    console.print(f"account {escape(name)} {'locked' if disabled else 'unlocked'}")
-
-
-@users_app.command("lock")
-def lock(
-    name: NameArg, db: DbOption = None, key_file: KeyFileOption = None, actor: ActorOption = None
-) -> None:
-    """Lock an account: it cannot sign in and its sessions stop at once."""
-    _lock(name, True, db, key_file, actor)
-
-
-@users_app.command("unlock")
-def unlock(
-    name: NameArg, db: DbOption = None, key_file: KeyFileOption = None, actor: ActorOption = None
-) -> None:
-    """Unlock an account, lifting a lock-out after failed sign-ins too."""
-    _lock(name, False, db, key_file, actor)
-
-
-@users_app.command("sign-out")
-def sign_out(
-    name: NameArg, db: DbOption = None, key_file: KeyFileOption = None, actor: ActorOption = None
-) -> None:
-    """End every session of an account, on every device."""
-    try:
-        with registry_session(db, key_file, actor) as (session, operator):
-            accounts.sign_out_everywhere(session, operator, name)
-    except (UnknownAccount, AccountRefused) as unknown:
-        raise fail(str(unknown)) from None
-    console.print(f"every session of {escape(name)} ended")
-
-
-@users_app.command("reset")
-def reset(
-    name: NameArg, db: DbOption = None, key_file: KeyFileOption = None, actor: ActorOption = None
-) -> None:
-    """Give an account a new password and a new second factor (a lost phone)."""
-    try:
-        password = _password()
-        with registry_session(db, key_file, actor) as (session, operator):
-            enrolment = accounts.reset_credentials(session, operator, name, password)
-    except (UnknownAccount, AccountRefused) as refused:
-        raise fail(str(refused)) from None
-    _show(enrolment)

@@ -173,9 +173,21 @@ def _new_secret(operator: Operator, row: AccountRow) -> tuple[str, str]:
 
 
 def create_account(
-    session: Session, operator: Operator, name: str, role: Role, scope: Scope, password: str
+    session: Session,
+    operator: Operator,
+    name: str,
+    role: Role,
+    scope: Scope,
+    password: str,
+    *,
+    how: str,
 ) -> Enrolment:
-    """A new account with its password and a fresh TOTP secret."""
+    """A new account with its holder's password and a fresh TOTP secret.
+
+    Only two paths lead here (``how`` says which in the audit entry): the holder redeeming
+    an approved request's enrolment code, and the first administrator of an empty registry
+    (:mod:`safepassage.services.account_requests`). The shells never call it directly, so
+    whoever asks for an account never holds its credentials."""
     normal = normal_name(name)
     check_scope(role, scope)
     check_password(normal, password)
@@ -197,13 +209,14 @@ def create_account(
     secret, uri = _new_secret(operator, row)
     session.add(row)
     session.flush()
-    _record(session, operator, "account-create", row, {"role": role.value})
+    _record(session, operator, "account-create", row, {"role": role.value, "how": how})
     return Enrolment(_account(row), secret, uri)
 
 
 def reset_credentials(session: Session, operator: Operator, name: str, password: str) -> Enrolment:
-    """A new password and a new second factor (a lost phone), every session signed out,
-    any lock-out lifted."""
+    """The holder's new password and a new second factor (a lost phone), every session
+    signed out, any lock-out lifted: the holder's side of an approved reset, after
+    :func:`void_credentials` stopped the old ones."""
     row = _row(session, name)
     check_password(row.name, password)
     row.password_hash = PASSWORD_HASHER.hash(password)
@@ -212,6 +225,30 @@ def reset_credentials(session: Session, operator: Operator, name: str, password:
     row.sessions_valid_after = now()
     _record(session, operator, "account-reset", row)
     return Enrolment(_account(row), secret, uri)
+
+
+def void_credentials(session: Session, operator: Operator, name: str) -> None:
+    """The password and second factor stop working and every session ends, when a reset is
+    approved: the password becomes a random one nobody was told and the TOTP secret a fresh
+    one nobody saw, so sign-in fails as for a wrong password until the holder enrols."""
+    row = _row(session, name)
+    row.password_hash = PASSWORD_HASHER.hash(secrets.token_urlsafe(32))
+    _new_secret(operator, row)
+    row.failed_attempts, row.locked_until = 0, None
+    row.sessions_valid_after = now()
+    _record(session, operator, "account-void", row)
+
+
+def change_access(
+    session: Session, operator: Operator, name: str, role: Role, scope: Scope
+) -> Account:
+    """A new role and scope, when a change request is approved; open sessions carry on
+    with the new rights, since every request reads the account afresh."""
+    row = _row(session, name)
+    check_scope(role, scope)
+    row.role, row.scope = role.value, scope.text()
+    _record(session, operator, "account-change", row, {"role": role.value, "scope": row.scope})
+    return _account(row)
 
 
 def list_accounts(session: Session) -> list[Account]:

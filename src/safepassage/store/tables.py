@@ -267,3 +267,28 @@ class SessionRow(Base):
     created_at: Mapped[datetime] = mapped_column(STAMP)
     expires_at: Mapped[datetime] = mapped_column(STAMP)
     revoked_at: Mapped[datetime | None] = mapped_column(STAMP)
+
+
+class AccountRequestRow(Base):
+    """A request to create an account, change its role or scope, or reset its credentials,
+    waiting for a second person (see :mod:`safepassage.services.account_requests`).
+
+    The enrolment code handed to the account's holder is kept only as its SHA-256: it is
+    random and long, so a digest cannot be guessed back, and a copied database enrols nobody.
+    """
+
+    __tablename__ = "account_requests"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    account_name: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str | None] = mapped_column(String(16))
+    scope: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10))
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(STAMP)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(STAMP)
+    code_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
+    code_expires_at: Mapped[datetime | None] = mapped_column(STAMP)
+    enrolled_at: Mapped[datetime | None] = mapped_column(STAMP)

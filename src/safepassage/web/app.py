@@ -13,7 +13,14 @@ from fastapi.staticfiles import StaticFiles
 
 from safepassage.api.deps import Server
 from safepassage.api.errors import invalid_request
-from safepassage.web import matching_pages, operations_pages, pages, plan_pages, registry_pages
+from safepassage.web import (
+    account_pages,
+    matching_pages,
+    operations_pages,
+    pages,
+    plan_pages,
+    registry_pages,
+)
 from safepassage.web.common import HERE, STATIC_PREFIX
 
 
@@ -26,5 +33,6 @@ def application(server: Server) -> FastAPI:
     app.include_router(operations_pages.router)
     app.include_router(plan_pages.router)
     app.include_router(matching_pages.router)
+    app.include_router(account_pages.router)
     app.mount(STATIC_PREFIX, StaticFiles(directory=HERE / "static"), name="static")
     return app

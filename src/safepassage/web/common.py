@@ -77,6 +77,20 @@ def redirect(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=status.HTTP_303_SEE_OTHER)
 
 
+HOME_PAGES = (
+    (Action.MAP_READ, "/"),
+    (Action.ACCOUNTS_MANAGE, "/accounts"),
+    (Action.CHECKPOINT_RECORD, "/checkpoint"),
+    (Action.AUDIT_READ, "/audit"),
+)
+"""Where a role lands after signing in: the map, else its first page here (an administrator
+its accounts, a transit liaison its checkpoint form, an auditor the audit log)."""
+
+
+def home_page(account: Account) -> str:
+    return next((path for action, path in HOME_PAGES if allowed(account.role, action)), "/")
+
+
 def admit(request: Request, account: Account | None, action: Action) -> Account | Response:
     """The account if it may see a page for ``action``; otherwise what the page answers
     instead: sign in first (303), or not for this role (403)."""

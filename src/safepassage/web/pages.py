@@ -22,6 +22,7 @@ from safepassage.web.common import (
     admit,
     admit_data,
     conflict,
+    home_page,
     operation,
     redirect,
     render,
@@ -97,6 +98,8 @@ def signout(
 
 @router.get("/")
 def map_page(request: Request, account: PageAccount) -> Response:
+    if account is not None and home_page(account) != "/":
+        return redirect(home_page(account))
     admitted = admit(request, account, Action.MAP_READ)
     if isinstance(admitted, Response):
         return admitted

@@ -1,4 +1,7 @@
-"""Accounts, for administrators: create, lock, unlock, sign out, reset credentials."""
+"""Accounts, for administrators: list, lock, unlock, sign out, and *ask* for a new account,
+a new role or scope, or new credentials. Those three are requests a second person decides
+(:mod:`safepassage.api.routes.account_requests`); no answer here carries a password, a
+second factor or an enrolment code."""
 
 from __future__ import annotations
 
@@ -9,9 +12,10 @@ from fastapi import APIRouter, Body, Path, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from safepassage.api.deps import OperatorDep, SessionDep, permit
+from safepassage.api.routes.account_requests import RequestOut
 from safepassage.policy import Action, Role, Scope
-from safepassage.services import accounts
-from safepassage.services.accounts import Account, Enrolment
+from safepassage.services import account_requests, accounts
+from safepassage.services.accounts import Account
 
 router = APIRouter(prefix="/users", tags=["users"], dependencies=[permit(Action.ACCOUNTS_MANAGE)])
 
@@ -40,22 +44,6 @@ class AccountDetail(BaseModel):
         )
 
 
-class EnrolmentOut(BaseModel):
-    """Shown once: hand the secret or the URI (as a QR code) to the account's owner."""
-
-    account: AccountDetail
-    totp_secret: str
-    totp_uri: str
-
-    @classmethod
-    def of(cls, enrolment: Enrolment) -> EnrolmentOut:
-        return cls(
-            account=AccountDetail.of(enrolment.account),
-            totp_secret=enrolment.totp_secret,
-            totp_uri=enrolment.totp_uri,
-        )
-
-
 class NewAccount(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -66,13 +54,13 @@ class NewAccount(BaseModel):
         max_length=2000,
         description="all, origin:NODE,..., households:ID,..., crossing:NODE or host:ISO3",
     )
-    password: str = Field(min_length=1, max_length=accounts.MAX_PASSWORD)
 
 
-class NewPassword(BaseModel):
+class NewAccess(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    password: str = Field(min_length=1, max_length=accounts.MAX_PASSWORD)
+    role: Role
+    scope: str = Field("all", max_length=2000, description="as for a new account")
 
 
 @router.get("", summary="Every account")
@@ -80,14 +68,32 @@ def list_users(session: SessionDep) -> list[AccountDetail]:
     return [AccountDetail.of(account) for account in accounts.list_accounts(session)]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Create an account")
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Ask for an account; a second person approves it, its holder enrols",
+)
 def create_user(
     body: Annotated[NewAccount, Body()], session: SessionDep, operator: OperatorDep
-) -> EnrolmentOut:
-    enrolment = accounts.create_account(
-        session, operator, body.name, body.role, Scope.parse(body.scope), body.password
+) -> RequestOut:
+    return RequestOut.of(
+        account_requests.request_account(
+            session, operator, body.name, body.role, Scope.parse(body.scope)
+        )
     )
-    return EnrolmentOut.of(enrolment)
+
+
+@router.post(
+    "/{name}/change",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Ask for a new role or scope; it takes effect once a second person approves it",
+)
+def change_user(
+    name: NamePath, body: Annotated[NewAccess, Body()], session: SessionDep, operator: OperatorDep
+) -> RequestOut:
+    return RequestOut.of(
+        account_requests.request_change(session, operator, name, body.role, Scope.parse(body.scope))
+    )
 
 
 @router.post("/{name}/lock", summary="Lock an account; its sessions stop at once")
@@ -109,11 +115,10 @@ def sign_out_user(name: NamePath, session: SessionDep, operator: OperatorDep) ->
     accounts.sign_out_everywhere(session, operator, name)
 
 
-@router.post("/{name}/reset", summary="New password and second factor (a lost phone)")
-def reset_user(
-    name: NamePath,
-    body: Annotated[NewPassword, Body()],
-    session: SessionDep,
-    operator: OperatorDep,
-) -> EnrolmentOut:
-    return EnrolmentOut.of(accounts.reset_credentials(session, operator, name, body.password))
+@router.post(
+    "/{name}/reset",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Ask for new credentials (a lost phone); the holder enrols once approved",
+)
+def reset_user(name: NamePath, session: SessionDep, operator: OperatorDep) -> RequestOut:
+    return RequestOut.of(account_requests.request_reset(session, operator, name))
