@@ -19,6 +19,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from conftest import enrolled_account
 from safepassage.policy import Role, Scope
 from safepassage.protection.keys import KeyRing
 from safepassage.services import accounts
@@ -50,7 +51,7 @@ def _another_handle(database: Database) -> Database:
 
 def _enrol(database: Database, key_ring: KeyRing) -> str:
     with database.session() as session:
-        enrolment = accounts.create_account(
+        enrolment = enrolled_account(
             session,
             Operator.with_ring("admin", key_ring),
             "field.lead",
