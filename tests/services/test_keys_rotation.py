@@ -13,10 +13,10 @@ from safepassage.formats.registry_rows import ColumnMapping, read_table
 from safepassage.protection import KeyRing, SealBroken, Sealer
 from safepassage.services import dedup, registry
 from safepassage.services.importing import import_rows, list_quarantine
-from safepassage.services.keys import rotate_keys
+from safepassage.services.keys import KeyNotActive, rotate_keys
 from safepassage.services.registry import Operator
 from safepassage.store import audit
-from safepassage.store.tables import MergeRow, PersonRow, QuarantineRow
+from safepassage.store.tables import LookupRow, MergeRow, PersonRow, QuarantineRow
 from safepassage.synthetic.registry_file import write_registry_file
 
 
@@ -51,8 +51,11 @@ def test_rotation_reseals_everything(session: Session, tmp_path: Path) -> None:
     quarantined = session.execute(select(QuarantineRow.sealed_row)).scalars().all()
     assert {Sealer.key_id_of(value) for value in quarantined} == {new_ring.active}
     with pytest.raises(SealBroken):
+        old.sealer.open(session.get(PersonRow, ids[2]).sealed, "persons:" + ids[2])
+    with pytest.raises(KeyNotActive):
         registry.read_persons(session, old, ids[2:3], purpose="test")
-    assert registry.find_by(session, old, "document", document) == []
+    digests = set(session.execute(select(LookupRow.digest)).scalars())
+    assert old.sealer.blind_index("document", document) not in digests
 
     assert registry.find_by(session, new, "document", document) != []
     again = import_rows(session, new, str(source), rows, ColumnMapping.default())

@@ -13,6 +13,7 @@ from safepassage.protection import KeyRing
 from safepassage.protection.audit_chain import entry_mac
 from safepassage.protection.keys import Purpose
 from safepassage.store import audit
+from safepassage.store.active_key import KeyNotActive, activate
 from safepassage.store.schema import upgrade
 from safepassage.store.sqlite import SQLiteDatabase
 from safepassage.store.tables import AuditHeadRow, AuditRow
@@ -111,8 +112,22 @@ def test_entries_written_before_a_key_rotation_still_verify(
 ) -> None:
     _write(session, key_ring, 2)
     rotated = key_ring.rotated()
+    activate(session, rotated.active)
     _write(session, rotated, 2)
     assert audit.verify(session, rotated).intact
+
+
+def test_an_entry_with_a_key_the_registry_does_not_seal_with_is_refused(
+    session: Session, key_ring: KeyRing
+) -> None:
+    """A process still holding the ring from before a rotation (or one from after a
+    rotation the database never committed) must not add anything sealed with it."""
+    _write(session, key_ring, 1)
+    with pytest.raises(KeyNotActive):
+        _write(session, key_ring.rotated(), 1)
+    activate(session, key_ring.rotated().active)
+    with pytest.raises(KeyNotActive):
+        _write(session, key_ring, 1)
 
 
 def test_on_sqlite_an_entry_holds_the_head_until_it_commits(
