@@ -206,3 +206,55 @@ def test_a_kept_demo_registry_is_matched_again_with_an_override_on_the_record(
     opened = runner.invoke(app, ["export", "open", str(sealed)])
     assert opened.stdout_bytes.startswith(b"PK")  # the ZIP of the three files
     assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
+
+
+def _copy_registry(source: Path, target: Path) -> None:
+    """A whole copy of a SQLite registry, as a backup of the file would be."""
+    with sqlite3.connect(source) as origin, sqlite3.connect(target) as copy:
+        origin.backup(copy)
+    origin.close()
+    copy.close()
+
+
+def test_audit_verify_with_anchors_catches_a_registry_rolled_back_to_an_older_copy(
+    home: Path, tmp_path: Path
+) -> None:
+    older = tmp_path / "older.db"
+    assert runner.invoke(app, ["status", "set", "P0", "--to", "verified"]).exit_code == 0
+    _copy_registry(home / "registry.db", older)
+    assert runner.invoke(app, ["status", "set", "P1", "--to", "verified"]).exit_code == 0
+    anchors = tmp_path / "anchors"
+    anchored = runner.invoke(app, ["audit", "anchor", str(anchors)])
+    assert anchored.exit_code == 0, anchored.output
+    assert runner.invoke(app, ["audit", "verify", "--anchor", str(anchors)]).exit_code == 0
+    _copy_registry(older, home / "registry.db")
+    assert runner.invoke(app, ["audit", "verify"]).exit_code == 0  # the chain alone cannot tell
+    result = runner.invoke(app, ["audit", "verify", "--anchor", str(anchors)])
+    assert result.exit_code == 1
+    assert "the database was rolled back" in " ".join(result.output.split())
+
+
+def test_a_key_file_or_a_registry_older_than_the_other_is_refused_until_rotated(
+    home: Path, tmp_path: Path
+) -> None:
+    older_ring = tmp_path / "keyring-before.json"
+    older_ring.write_bytes((home / "keyring.json").read_bytes())
+    older_registry = tmp_path / "registry-before.db"
+    _copy_registry(home / "registry.db", older_registry)
+    assert runner.invoke(app, ["status", "set", "P0", "--to", "verified"]).exit_code == 0
+    assert runner.invoke(app, ["keys", "rotate"]).exit_code == 0
+
+    stale = runner.invoke(
+        app, ["status", "set", "P1", "--to", "verified", "--key-file", str(older_ring)]
+    )
+    assert stale.exit_code == 2
+    assert "key file is older than the database" in " ".join(stale.output.split())
+
+    _copy_registry(older_registry, home / "registry.db")
+    restored = runner.invoke(app, ["status", "set", "P1", "--to", "verified"])
+    assert restored.exit_code == 2
+    assert "safepassage keys rotate" in " ".join(restored.output.split())
+    rotated = runner.invoke(app, ["keys", "rotate"])
+    assert rotated.exit_code == 0, rotated.output
+    assert runner.invoke(app, ["status", "set", "P1", "--to", "verified"]).exit_code == 0
+    assert runner.invoke(app, ["audit", "verify"]).exit_code == 0

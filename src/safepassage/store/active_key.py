@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safepassage.protection.keys import KeyRing
-from safepassage.store.tables import ActiveKeyRow
+from safepassage.protection.sealing import Sealer
+from safepassage.store.tables import ActiveKeyRow, PersonRow
 
 ACTIVE_ID = 1
 
@@ -27,11 +28,21 @@ class KeyNotActive(Exception):
 
 
 def active_key(session: Session) -> str | None:
-    """The key the registry seals with, or None if it has sealed nothing since recording
-    began (a registry created before this record existed)."""
+    """The key the registry seals with: as recorded, else (a registry from before the
+    record, not written to since) the key its persons' records name, else None (an empty
+    registry seals with whatever ring it is first given)."""
+    return _recorded(session) or _sealing(session)
+
+
+def _recorded(session: Session) -> str | None:
     return session.execute(
         select(ActiveKeyRow.key_id).where(ActiveKeyRow.id == ACTIVE_ID)
     ).scalar_one_or_none()
+
+
+def _sealing(session: Session) -> str | None:
+    sealed = session.execute(select(PersonRow.sealed).limit(1)).scalar_one_or_none()
+    return Sealer.key_id_of(sealed) if sealed is not None else None
 
 
 def activate(session: Session, key_id: str) -> None:
@@ -46,12 +57,14 @@ def activate(session: Session, key_id: str) -> None:
 
 def check_active(session: Session, ring: KeyRing) -> None:
     """Refuse a write sealed with ``ring`` unless its active key is the registry's; the
-    first write of a registry that records none yet records the ring's. Called with the audit
-    chain held, so no rotation can commit between this check and the caller's commit."""
-    recorded = active_key(session)
+    first write of a registry that records none yet records its key (:func:`active_key`).
+    Called with the audit chain held, so no rotation can commit between this check and the
+    caller's commit."""
+    recorded = _recorded(session)
     if recorded is None:
-        activate(session, ring.active)
-    elif recorded != ring.active:
+        recorded = _sealing(session) or ring.active
+        activate(session, recorded)
+    if recorded != ring.active:
         raise KeyNotActive(
             f"the registry seals with key {recorded!r}, not {ring.active!r} (the keys were "
             "rotated meanwhile); nothing was changed: try again"
