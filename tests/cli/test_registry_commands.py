@@ -258,3 +258,24 @@ def test_a_key_file_or_a_registry_older_than_the_other_is_refused_until_rotated(
     assert rotated.exit_code == 0, rotated.output
     assert runner.invoke(app, ["status", "set", "P1", "--to", "verified"]).exit_code == 0
     assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
+
+
+def test_a_backup_from_before_a_rotation_restores_and_is_rotated_before_use(
+    home: Path, tmp_path: Path
+) -> None:
+    """Its records are sealed with a key retired since: restored as they were, then refused
+    for sealing until `keys rotate` re-seals them with a new key."""
+    assert runner.invoke(app, ["status", "set", "P0", "--to", "verified"]).exit_code == 0
+    backup = tmp_path / "registry.backup"
+    assert runner.invoke(app, ["backup", str(backup)]).exit_code == 0
+    assert runner.invoke(app, ["keys", "rotate"]).exit_code == 0
+    target = str(tmp_path / "restored.db")
+    assert runner.invoke(app, ["db", "init", "--db", target]).exit_code == 0
+    restored = runner.invoke(app, ["restore", str(backup), "--db", target])
+    assert restored.exit_code == 0, restored.output
+    refused = runner.invoke(app, ["status", "set", "P1", "--to", "verified", "--db", target])
+    assert refused.exit_code == 2 and "keys rotate" in " ".join(refused.output.split())
+    assert runner.invoke(app, ["keys", "rotate", "--db", target]).exit_code == 0
+    moved = runner.invoke(app, ["status", "set", "P1", "--to", "verified", "--db", target])
+    assert moved.exit_code == 0, moved.output
+    assert runner.invoke(app, ["audit", "verify", "--db", target]).exit_code == 0
