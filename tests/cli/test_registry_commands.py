@@ -279,3 +279,19 @@ def test_a_backup_from_before_a_rotation_restores_and_is_rotated_before_use(
     moved = runner.invoke(app, ["status", "set", "P1", "--to", "verified", "--db", target])
     assert moved.exit_code == 0, moved.output
     assert runner.invoke(app, ["audit", "verify", "--db", target]).exit_code == 0
+
+
+def test_keys_rotate_rotates_the_key_file_the_other_commands_read(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere.json"
+    (home / "keyring.json").rename(elsewhere)
+    monkeypatch.setenv("SAFEPASSAGE_KEY_FILE", str(elsewhere))
+    rotated = runner.invoke(app, ["keys", "rotate"])
+    assert rotated.exit_code == 0, rotated.output
+    assert load_key_ring(elsewhere, {}).active == "k2"
+    assert runner.invoke(app, ["status", "set", "P0", "--to", "verified"]).exit_code == 0
+    monkeypatch.delenv("SAFEPASSAGE_KEY_FILE")
+    monkeypatch.setenv("SAFEPASSAGE_KEYS", elsewhere.read_text())
+    refused = runner.invoke(app, ["keys", "rotate"])
+    assert refused.exit_code == 2 and "SAFEPASSAGE_KEYS" in refused.output

@@ -99,8 +99,11 @@ def keys_rotate(
 ) -> None:
     """Add a new active key and re-seal everything with it; old keys stay for old backups.
 
-    Safe to interrupt at any point: run it again to finish."""
-    path = key_file or default_key_file()
+    Safe to interrupt at any point: run it again to finish. The file rotated is the one every
+    other command reads (--key-file, else $SAFEPASSAGE_KEY_FILE, else the data folder's)."""
+    if os.environ.get(KEYS_ENV) and not (key_file or os.environ.get(KEY_FILE_ENV)):
+        raise fail(f"rotation rewrites a key file, and the ring is in ${KEYS_ENV}: pass --key-file")
+    path = key_file or Path(os.environ.get(KEY_FILE_ENV) or default_key_file())
     if not path.is_file():
         raise fail(f"rotation rewrites the key file, and there is none at {path}: pass --key-file")
     target = database(db)
