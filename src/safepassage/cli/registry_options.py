@@ -128,7 +128,7 @@ def registry_session(
     """A unit of work whose operator seals with the key the registry records as active
     (``following``), so a command run after a rotation, or after one interrupted between its
     commit and the switch of the ring file, seals and looks up with the right key. Only
-    commands that seal nothing (checking the audit log) pass ``following=False``."""
+    commands that seal nothing (checking or anchoring the audit log) pass ``following=False``."""
     db = database(location)
     try:
         check_schema(db)
