@@ -206,3 +206,92 @@ def test_a_kept_demo_registry_is_matched_again_with_an_override_on_the_record(
     opened = runner.invoke(app, ["export", "open", str(sealed)])
     assert opened.stdout_bytes.startswith(b"PK")  # the ZIP of the three files
     assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
+
+
+def _copy_registry(source: Path, target: Path) -> None:
+    """A whole copy of a SQLite registry, as a backup of the file would be."""
+    with sqlite3.connect(source) as origin, sqlite3.connect(target) as copy:
+        origin.backup(copy)
+    origin.close()
+    copy.close()
+
+
+def test_audit_verify_with_anchors_catches_a_registry_rolled_back_to_an_older_copy(
+    home: Path, tmp_path: Path
+) -> None:
+    older = tmp_path / "older.db"
+    assert runner.invoke(app, ["status", "set", "P0", "--to", "verified"]).exit_code == 0
+    _copy_registry(home / "registry.db", older)
+    assert runner.invoke(app, ["status", "set", "P1", "--to", "verified"]).exit_code == 0
+    anchors = tmp_path / "anchors"
+    anchored = runner.invoke(app, ["audit", "anchor", str(anchors)])
+    assert anchored.exit_code == 0, anchored.output
+    assert runner.invoke(app, ["audit", "verify", "--anchor", str(anchors)]).exit_code == 0
+    _copy_registry(older, home / "registry.db")
+    assert runner.invoke(app, ["audit", "verify"]).exit_code == 0  # the chain alone cannot tell
+    result = runner.invoke(app, ["audit", "verify", "--anchor", str(anchors)])
+    assert result.exit_code == 1
+    assert "the database was rolled back" in " ".join(result.output.split())
+
+
+def test_a_key_file_or_a_registry_older_than_the_other_is_refused_until_rotated(
+    home: Path, tmp_path: Path
+) -> None:
+    older_ring = tmp_path / "keyring-before.json"
+    older_ring.write_bytes((home / "keyring.json").read_bytes())
+    older_registry = tmp_path / "registry-before.db"
+    _copy_registry(home / "registry.db", older_registry)
+    assert runner.invoke(app, ["status", "set", "P0", "--to", "verified"]).exit_code == 0
+    assert runner.invoke(app, ["keys", "rotate"]).exit_code == 0
+
+    stale = runner.invoke(
+        app, ["status", "set", "P1", "--to", "verified", "--key-file", str(older_ring)]
+    )
+    assert stale.exit_code == 2
+    assert "key file is older than the database" in " ".join(stale.output.split())
+
+    _copy_registry(older_registry, home / "registry.db")
+    restored = runner.invoke(app, ["status", "set", "P1", "--to", "verified"])
+    assert restored.exit_code == 2
+    assert "safepassage keys rotate" in " ".join(restored.output.split())
+    rotated = runner.invoke(app, ["keys", "rotate"])
+    assert rotated.exit_code == 0, rotated.output
+    assert runner.invoke(app, ["status", "set", "P1", "--to", "verified"]).exit_code == 0
+    assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
+
+
+def test_a_backup_from_before_a_rotation_restores_and_is_rotated_before_use(
+    home: Path, tmp_path: Path
+) -> None:
+    """Its records are sealed with a key retired since: restored as they were, then refused
+    for sealing until `keys rotate` re-seals them with a new key."""
+    assert runner.invoke(app, ["status", "set", "P0", "--to", "verified"]).exit_code == 0
+    backup = tmp_path / "registry.backup"
+    assert runner.invoke(app, ["backup", str(backup)]).exit_code == 0
+    assert runner.invoke(app, ["keys", "rotate"]).exit_code == 0
+    target = str(tmp_path / "restored.db")
+    assert runner.invoke(app, ["db", "init", "--db", target]).exit_code == 0
+    restored = runner.invoke(app, ["restore", str(backup), "--db", target])
+    assert restored.exit_code == 0, restored.output
+    refused = runner.invoke(app, ["status", "set", "P1", "--to", "verified", "--db", target])
+    assert refused.exit_code == 2 and "keys rotate" in " ".join(refused.output.split())
+    assert runner.invoke(app, ["keys", "rotate", "--db", target]).exit_code == 0
+    moved = runner.invoke(app, ["status", "set", "P1", "--to", "verified", "--db", target])
+    assert moved.exit_code == 0, moved.output
+    assert runner.invoke(app, ["audit", "verify", "--db", target]).exit_code == 0
+
+
+def test_keys_rotate_rotates_the_key_file_the_other_commands_read(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere.json"
+    (home / "keyring.json").rename(elsewhere)
+    monkeypatch.setenv("SAFEPASSAGE_KEY_FILE", str(elsewhere))
+    rotated = runner.invoke(app, ["keys", "rotate"])
+    assert rotated.exit_code == 0, rotated.output
+    assert load_key_ring(elsewhere, {}).active == "k2"
+    assert runner.invoke(app, ["status", "set", "P0", "--to", "verified"]).exit_code == 0
+    monkeypatch.delenv("SAFEPASSAGE_KEY_FILE")
+    monkeypatch.setenv("SAFEPASSAGE_KEYS", elsewhere.read_text())
+    refused = runner.invoke(app, ["keys", "rotate"])
+    assert refused.exit_code == 2 and "SAFEPASSAGE_KEYS" in refused.output

@@ -25,6 +25,7 @@ from safepassage.services.accounts import (
     authenticate,
 )
 from safepassage.services.registry import Operator, now
+from safepassage.store.active_key import activate
 from safepassage.store.tables import AccountRow, AuditRow, SessionRow
 
 PASSWORD = "correct horse battery staple"
@@ -266,6 +267,7 @@ def test_key_rotation_re_seals_second_factors(
 ) -> None:
     rotated = Operator.with_ring(operator.name, operator.ring.rotated())
     assert accounts.rekey_accounts(session, operator, rotated) == 1
+    activate(session, rotated.ring.active)  # as the rest of a rotation does
     sealed = _row(session).totp_secret
     assert rotated.sealer.key_id_of(sealed) == rotated.ring.active
     at = now()

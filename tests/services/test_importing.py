@@ -21,6 +21,7 @@ from safepassage.services.importing import (
 )
 from safepassage.services.registry import Operator
 from safepassage.store import audit
+from safepassage.store.active_key import activate
 from safepassage.store.tables import (
     AuditRow,
     Base,
@@ -298,6 +299,7 @@ def test_after_a_key_rotation_the_quarantine_still_opens_and_matches(
     assert rekey_quarantine(session, operator, rotated) == first.quarantined
     assert not digests & set(session.execute(select(QuarantineRow.row_digest)).scalars())
 
+    activate(session, rotated.ring.active)  # as the rest of a rotation does
     retried = retry_quarantine(session, rotated, MAPPING)
     assert (retried.already_quarantined, retried.added) == (first.quarantined, 0)
 

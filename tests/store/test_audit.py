@@ -9,10 +9,13 @@ from sqlalchemy import create_engine, delete, event, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from conftest import register_people
 from safepassage.protection import KeyRing
 from safepassage.protection.audit_chain import entry_mac
 from safepassage.protection.keys import Purpose
+from safepassage.services.registry import Operator
 from safepassage.store import audit
+from safepassage.store.active_key import KeyNotActive, activate
 from safepassage.store.schema import upgrade
 from safepassage.store.sqlite import SQLiteDatabase
 from safepassage.store.tables import AuditHeadRow, AuditRow
@@ -111,8 +114,22 @@ def test_entries_written_before_a_key_rotation_still_verify(
 ) -> None:
     _write(session, key_ring, 2)
     rotated = key_ring.rotated()
+    activate(session, rotated.active)
     _write(session, rotated, 2)
     assert audit.verify(session, rotated).intact
+
+
+def test_an_entry_with_a_key_the_registry_does_not_seal_with_is_refused(
+    session: Session, key_ring: KeyRing
+) -> None:
+    """A process still holding the ring from before a rotation (or one from after a
+    rotation the database never committed) must not add anything sealed with it."""
+    _write(session, key_ring, 1)
+    with pytest.raises(KeyNotActive):
+        _write(session, key_ring.rotated(), 1)
+    activate(session, key_ring.rotated().active)
+    with pytest.raises(KeyNotActive):
+        _write(session, key_ring, 1)
 
 
 def test_on_sqlite_an_entry_holds_the_head_until_it_commits(
@@ -150,3 +167,24 @@ def test_on_sqlite_an_entry_holds_the_head_until_it_commits(
     database.dispose()
     assert attempts == ["tried", "waited"]
     assert report.intact and report.entries == 3
+
+
+def test_a_wiped_log_on_a_registry_with_records_is_found(
+    session: Session, operator: Operator
+) -> None:
+    """``delete from audit_log; delete from audit_head`` left a chain of 0 entries that
+    verified: every record is written with an entry, so records and no log is a wipe."""
+    register_people(session, operator)
+    _write(session, operator.ring, 2)
+    assert audit.verify(session, operator.ring).intact
+    session.execute(delete(AuditRow))
+    session.execute(delete(AuditHeadRow))
+    session.expire_all()
+    report = audit.verify(session, operator.ring)
+    assert not report.intact and report.entries == 0
+    assert "the log was wiped" in report.problems[0]
+
+
+def test_an_empty_registry_with_an_empty_log_verifies(session: Session, key_ring: KeyRing) -> None:
+    report = audit.verify(session, key_ring)
+    assert report.intact and report.entries == 0

@@ -11,8 +11,10 @@ name or a document number typed into a search.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -20,6 +22,7 @@ from fastapi import FastAPI, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
 
 from safepassage.api.deps import Server
 from safepassage.api.errors import invalid_request
@@ -46,8 +49,12 @@ from safepassage.matching import FloorsUnreachable, PinRefused
 from safepassage.model.registry import StatusChangeRefused
 from safepassage.policy import ScopeRefused
 from safepassage.protection.export_box import WeakPassphrase
-from safepassage.protection.keys import KeyRing, KeyRingUnavailable, load_key_ring
-from safepassage.protection.sealing import Sealer
+from safepassage.protection.keys import (
+    KeyRing,
+    KeyRingOutOfStep,
+    KeyRingUnavailable,
+    load_key_ring,
+)
 from safepassage.services.account_requests import (
     DecisionRefused,
     EnrolmentRefused,
@@ -55,7 +62,9 @@ from safepassage.services.account_requests import (
     UnknownRequest,
 )
 from safepassage.services.accounts import AccountRefused, UnknownAccount
+from safepassage.services.audit_anchors import ChainPosition, anchor_if_moved
 from safepassage.services.dedup import MergeRefused
+from safepassage.services.keys import KeyNotActive, KeysInForce
 from safepassage.services.operations import ManifestRefused, PlaceRefused, ResolutionRefused
 from safepassage.services.registry import UnknownRecord
 from safepassage.services.registry_matching import OverrideRefused, RoundRefused
@@ -64,6 +73,8 @@ from safepassage.store.database import Database, data_folder, open_database
 from safepassage.store.schema import current_revision, head_revision
 from safepassage.web import app as pages_app
 from safepassage.web.api_docs import api_docs
+
+logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api"
 API_ROUTERS = (
@@ -104,6 +115,8 @@ _STATUS_OF: dict[type[Exception], int] = {
     FloorsUnreachable: status.HTTP_409_CONFLICT,
     RoundRefused: status.HTTP_400_BAD_REQUEST,
     PlaceRefused: status.HTTP_400_BAD_REQUEST,
+    KeyNotActive: status.HTTP_503_SERVICE_UNAVAILABLE,
+    KeyRingOutOfStep: status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 """The services' refusals, whose messages are written for the person acting (ids, rules).
 A request of the right shape that a rule refuses is a 400; 422 is kept for requests that
@@ -158,18 +171,68 @@ def check_database(database: Database) -> None:
         )
 
 
+def keys_in_force(settings: Settings, database: Database) -> KeysInForce:
+    """The ring as the registry seals with it now, reloaded from the same place whenever a
+    rotation changes the registry's active key."""
+    keys = KeysInForce(key_ring(settings), lambda: key_ring(settings))
+    try:
+        with database.session() as session:
+            keys.follow(session)
+    except KeyRingOutOfStep as out_of_step:
+        raise ServerUnavailable(str(out_of_step)) from None
+    return keys
+
+
+def check_anchor_folder(settings: Settings) -> None:
+    if settings.anchor_dir is None:
+        return
+    try:
+        settings.anchor_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ServerUnavailable(
+            f"cannot use {settings.anchor_dir} for audit anchors: "
+            f"{error.strerror or type(error).__name__}"
+        ) from None
+
+
+async def keep_anchoring(server: Server, folder: Path) -> None:
+    """Write an audit anchor at the start and then every ``anchor_seconds`` the chain has
+    moved. A failed write (the folder's share away, the database busy) is logged by its kind
+    and tried again at the next turn: the server goes on serving."""
+    written: ChainPosition | None = None
+
+    def anchor() -> ChainPosition:
+        with server.database.session() as session:
+            return anchor_if_moved(session, server.keys.follow(session).ring, folder, written)
+
+    while True:
+        try:
+            written = await anyio.to_thread.run_sync(anchor, limiter=anyio.CapacityLimiter(1))
+        except (OSError, SQLAlchemyError, KeyRingUnavailable) as error:
+            logger.warning("audit anchor not written: %s", type(error).__name__)
+        await anyio.sleep(server.settings.anchor_seconds)
+
+
 def create_app(settings: Settings) -> FastAPI:
     """The application for ``settings``: the key ring is loaded and the database's schema
     checked now, so a server that starts can serve."""
     database = open_database(settings.database)
     check_database(database)
+    check_anchor_folder(settings)
     server = Server(
-        settings, database, Sealer(key_ring(settings)), anyio.Semaphore(database.connections)
+        settings,
+        database,
+        keys_in_force(settings, database),
+        anyio.Semaphore(database.connections),
     )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with anyio.create_task_group() as background:
+            if settings.anchor_dir is not None:
+                background.start_soon(keep_anchoring, server, settings.anchor_dir)
+            yield
+            background.cancel_scope.cancel()
         database.dispose()
 
     app = FastAPI(

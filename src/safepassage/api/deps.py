@@ -24,6 +24,7 @@ from safepassage.api.settings import Settings
 from safepassage.policy import Action, allowed, scope_filter
 from safepassage.protection.sealing import Sealer
 from safepassage.services.accounts import Account, SessionKind, account_for_token
+from safepassage.services.keys import KeysInForce
 from safepassage.services.registry import IN_LIST_LIMIT, Operator, UnknownRecord
 from safepassage.store.database import Database
 from safepassage.store.tables import HouseholdRow, PersonRow
@@ -40,9 +41,15 @@ class Server:
 
     settings: Settings
     database: Database
-    sealer: Sealer
+    keys: KeysInForce
+    """The key ring, following the registry's active key: see :func:`get_session`."""
     sessions: anyio.Semaphore
     """As many as the engine has connections: see :func:`get_session`."""
+
+    @property
+    def sealer(self) -> Sealer:
+        """The sealer of the registry's active key, as of this request's start."""
+        return self.keys.sealer
 
 
 def get_server(request: Request) -> Server:
@@ -62,10 +69,17 @@ async def get_session(server: ServerDep) -> AsyncIterator[Session]:
     take turns for the engine's connections here, in the event loop, before they occupy a
     thread: when they waited for a connection in a worker thread, the waiting requests could
     take every thread while those holding the connections needed one to go on, and the
-    server stood still until the pool timed out (200 clients, ``benchmarks/load.py``)."""
+    server stood still until the pool timed out (200 clients, ``benchmarks/load.py``).
+
+    Before the handler runs, the server's key ring follows the registry's active key, so a
+    rotation made by another process (``keys rotate``) is taken up by the next request, and a
+    request that raced it is refused at its audit entry, never committed with the old key."""
     async with server.sessions:
         session = Session(server.database.engine, expire_on_commit=False)
         try:
+            await anyio.to_thread.run_sync(
+                server.keys.follow, session, limiter=anyio.CapacityLimiter(1)
+            )
             yield session
         except BaseException:
             await _finish(session, commit=False)

@@ -51,6 +51,15 @@ class Settings(BaseSettings):
         False, description="The plan was made from the registry's households (plan --registry)."
     )
 
+    anchor_dir: Path | None = Field(
+        None,
+        description="Folder to write signed audit anchors into (keep it off this machine's "
+        "database disk: a share or write-once media); none written if unset.",
+    )
+    anchor_seconds: float = Field(
+        300.0, ge=0.05, le=24 * 3600, description="Seconds between audit anchors."
+    )
+
     @property
     def session_lifetime(self) -> timedelta:
         return timedelta(minutes=self.session_minutes)

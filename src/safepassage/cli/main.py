@@ -314,3 +314,7 @@ def generate_network(
         f"wrote {folder} ({network.node_count} nodes, {network.road_count} roads, "
         f"{households} households)"
     )
+
+
+if __name__ == "__main__":
+    app()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -9,22 +10,30 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from safepassage.cli.registry_options import (
     ActorOption,
     DbOption,
     KeyFileOption,
+    check_schema,
     database,
     default_key_file,
     fail,
     registry_session,
 )
 from safepassage.model.registry import Status, StatusChangeRefused
-from safepassage.protection.keys import KEY_FILE_ENV, KEYS_ENV, KeyRing, write_key_ring
+from safepassage.protection.keys import (
+    KEY_FILE_ENV,
+    KEYS_ENV,
+    KeyRing,
+    KeyRingUnavailable,
+    write_key_ring,
+)
 from safepassage.services import backup, registry, retention
-from safepassage.services.keys import rotate_keys
-from safepassage.store import audit
+from safepassage.services.audit_anchors import verify_with_anchors, write_anchor
+from safepassage.services.keys import rotate_key_file
 from safepassage.store.schema import current_revision, head_revision, upgrade
 
 console = Console()
@@ -88,34 +97,84 @@ def keys_init(key_file: KeyFileOption = None) -> None:
 def keys_rotate(
     db: DbOption = None, key_file: KeyFileOption = None, actor: ActorOption = None
 ) -> None:
-    """Add a new active key and re-seal everything with it; old keys stay for old backups."""
-    path = key_file or default_key_file()
+    """Add a new active key and re-seal everything with it; old keys stay for old backups.
+
+    Safe to interrupt at any point: run it again to finish. The file rotated is the one every
+    other command reads (--key-file, else $SAFEPASSAGE_KEY_FILE, else the data folder's)."""
+    if os.environ.get(KEYS_ENV) and not (key_file or os.environ.get(KEY_FILE_ENV)):
+        raise fail(f"rotation rewrites a key file, and the ring is in ${KEYS_ENV}: pass --key-file")
+    path = key_file or Path(os.environ.get(KEY_FILE_ENV) or default_key_file())
     if not path.is_file():
         raise fail(f"rotation rewrites the key file, and there is none at {path}: pass --key-file")
-    with registry_session(db, path, actor) as (session, operator):
-        new_ring = operator.ring.rotated()
-        summary = rotate_keys(session, operator, new_ring)
-        previous = path.with_name(path.name + ".previous")
-        write_key_ring(operator.ring, previous)
-        write_key_ring(new_ring, path)
+    target = database(db)
+    try:
+        check_schema(target)
+        summary = rotate_key_file(target, path, actor or getpass.getuser())
+    except KeyRingUnavailable as unusable:
+        raise fail(str(unusable)) from None
+    finally:
+        target.dispose()
+    if summary.resumed:
+        console.print(
+            f"active key now {summary.active}: finished a rotation interrupted after the "
+            "registry was re-sealed"
+        )
+        return
     console.print(
-        f"active key now {new_ring.active}; re-sealed {summary.persons} persons, "
+        f"active key now {summary.active}; re-sealed {summary.persons} persons, "
         f"{summary.quarantined} quarantined rows, {summary.merges} merges"
     )
 
 
+AnchorOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--anchor",
+        help="An audit anchor file, or a folder of them (`audit anchor`, `serve --anchor-dir`): "
+        "fail if the log is behind any of them or differs from it.",
+        show_default=False,
+    ),
+]
+
+
 @audit_app.command("verify")
-def audit_verify(db: DbOption = None, key_file: KeyFileOption = None) -> None:
+def audit_verify(
+    db: DbOption = None, key_file: KeyFileOption = None, anchor: AnchorOption = None
+) -> None:
     """Check every link of the audit chain; exit 1 if anything was edited, deleted or moved."""
-    with registry_session(db, key_file, "auditor") as (session, operator):
-        report = audit.verify(session, operator.ring)
+    with registry_session(db, key_file, "auditor", following=False) as (session, operator):
+        report = verify_with_anchors(session, operator.ring, anchor)
     if report.intact:
         console.print(f"audit log intact: {report.entries} entries")
         return
     for problem in report.problems:
-        console.print(f"[red]{problem}[/red]")
+        console.print(f"[red]{escape(problem)}[/red]")
     console.print(f"audit log BROKEN: {len(report.problems)} problems in {report.entries} entries")
     raise typer.Exit(1)
+
+
+@audit_app.command("anchor")
+def audit_anchor(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder to write the anchor into: keep it where whoever can write to the "
+            "database cannot (another machine, write-once media).",
+            file_okay=False,
+        ),
+    ],
+    db: DbOption = None,
+    key_file: KeyFileOption = None,
+) -> None:
+    """Write a signed checkpoint of the audit chain (entry number, its MAC, time)."""
+    with registry_session(db, key_file, "auditor", following=False) as (session, operator):
+        try:
+            written = write_anchor(session, operator.ring, folder)
+        except OSError as error:
+            raise fail(
+                f"cannot write to {folder}: {error.strerror or type(error).__name__}"
+            ) from None
+    console.print(f"audit anchor written to {folder}: entry {written.seq}")
 
 
 @status_app.command("set")

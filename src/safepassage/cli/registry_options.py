@@ -21,7 +21,13 @@ from sqlalchemy.orm import Session
 
 from safepassage.model import Scenario
 from safepassage.protection.export_box import WeakPassphrase, check_passphrase
-from safepassage.protection.keys import KeyRing, KeyRingUnavailable, load_key_ring
+from safepassage.protection.keys import (
+    KeyRing,
+    KeyRingOutOfStep,
+    KeyRingUnavailable,
+    load_key_ring,
+)
+from safepassage.services.keys import KeyNotActive, ring_in_force
 from safepassage.services.registry import Operator
 from safepassage.services.registry_planning import RegistryDoesNotFit, scenario_from_registry
 from safepassage.store.database import Database, DatabaseUnavailable, data_folder, open_database
@@ -117,14 +123,26 @@ def with_registry_households(scenario: Scenario, location: str | None) -> Scenar
 
 @contextmanager
 def registry_session(
-    location: str | None, key_file: Path | None, actor: str | None
+    location: str | None, key_file: Path | None, actor: str | None, *, following: bool = True
 ) -> Iterator[tuple[Session, Operator]]:
+    """A unit of work whose operator seals with the key the registry records as active
+    (``following``), so a command run after a rotation, or after one interrupted between its
+    commit and the switch of the ring file, seals and looks up with the right key. Only
+    commands that seal nothing (checking or anchoring the audit log) pass ``following=False``."""
     db = database(location)
     try:
         check_schema(db)
-        operator = Operator.with_ring(actor or getpass.getuser(), key_ring(key_file))
+        ring = key_ring(key_file)
         with db.session() as session:
-            yield session, operator
+            if following:
+                try:
+                    ring = ring_in_force(session, ring)
+                except KeyRingOutOfStep as out_of_step:
+                    raise fail(str(out_of_step)) from None
+            try:
+                yield session, Operator.with_ring(actor or getpass.getuser(), ring)
+            except KeyNotActive as rotated:
+                raise fail(str(rotated)) from None
     finally:
         db.dispose()
 

@@ -47,6 +47,17 @@ def serve(
             help="Send the session cookie over plain HTTP too (a test server on a LAN only).",
         ),
     ] = False,
+    anchor_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write a signed audit anchor into this folder at the start and every "
+            "--anchor-every seconds the log has grown; keep it where whoever can write to "
+            "the database cannot, and check with `audit verify --anchor`.",
+        ),
+    ] = None,
+    anchor_every: Annotated[
+        float, typer.Option(help="Seconds between audit anchors (with --anchor-dir).")
+    ] = 300.0,
     db: DbOption = None,
     key_file: KeyFileOption = None,
 ) -> None:
@@ -60,8 +71,14 @@ def serve(
     overrides: dict[str, Any] = {
         "cookie_secure": not insecure_cookies,
         "plan_from_registry": plan_from_registry,
+        "anchor_seconds": anchor_every,
     }
-    for name, value in (("database", db), ("key_file", key_file), ("scenario", scenario)):
+    for name, value in (
+        ("database", db),
+        ("key_file", key_file),
+        ("scenario", scenario),
+        ("anchor_dir", anchor_dir),
+    ):
         if value is not None:
             overrides[name] = value
     if plan is not None:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from safepassage.protection.keys import KeyRing, KeyRingUnavailable, Purpose
 from safepassage.services.registry import Operator
 from safepassage.store import audit
+from safepassage.store.active_key import active_key
 from safepassage.store.schema import head_revision
 from safepassage.store.tables import Base
 
@@ -130,6 +131,22 @@ def read_backup(path: Path, ring: KeyRing) -> dict[str, Any]:
     return contents
 
 
+def _ring_of_backup(session: Session, ring: KeyRing) -> KeyRing:
+    """The ring as the restored registry seals: a backup made before a rotation is sealed
+    with a key since retired, and its restore is written with that key; every command after
+    it then asks for ``keys rotate`` (:meth:`KeyRing.following`) before sealing anything."""
+    recorded = active_key(session)
+    if recorded is None or recorded == ring.active:
+        return ring
+    try:
+        return KeyRing(ring.keys, recorded)
+    except KeyRingUnavailable:
+        raise BackupRefused(
+            f"the backup's registry seals with key {recorded!r}, which this key ring does not "
+            "hold: restore with the key file of the registry it was made from"
+        ) from None
+
+
 def restore_backup(session: Session, operator: Operator, path: Path) -> BackupSummary:
     """Restore into an empty registry at the same schema; refuse anything else, since merging
     a backup into live data would silently fork the audit chain."""
@@ -163,7 +180,7 @@ def restore_backup(session: Session, operator: Operator, path: Path) -> BackupSu
         counts[table.name] = len(records)
     audit.record(
         session,
-        operator.ring,
+        _ring_of_backup(session, operator.ring),
         actor=operator.name,
         action="restore",
         subject="registry",

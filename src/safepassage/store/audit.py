@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import literal, select, update
 from sqlalchemy.orm import Session
 
 from safepassage.protection.audit_chain import (
@@ -19,7 +19,15 @@ from safepassage.protection.audit_chain import (
     verify_chain,
 )
 from safepassage.protection.keys import KeyRing, Purpose
-from safepassage.store.tables import AuditHeadRow, AuditRow
+from safepassage.store.active_key import check_active
+from safepassage.store.tables import (
+    AccountRow,
+    ActiveKeyRow,
+    AuditHeadRow,
+    AuditRow,
+    HouseholdRow,
+    PersonRow,
+)
 
 HEAD_ID = 1
 
@@ -59,8 +67,13 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> int:
     """Append one entry in the caller's transaction, so the entry and the change it records
-    commit or vanish together. ``subject`` and ``detail`` must hold ids and counts only."""
+    commit or vanish together. ``subject`` and ``detail`` must hold ids and counts only.
+
+    Refused (:class:`KeyNotActive`) when ``ring`` is not the one the registry seals with
+    now: whatever the caller sealed or indexed in this transaction would not match the rest.
+    """
     head = hold_chain(session)
+    check_active(session, ring)
     seq = (head.seq if head else 0) + 1
     prev_mac = head.mac if head else GENESIS
     key = ring.derive(Purpose.AUDIT)
@@ -117,8 +130,47 @@ def entries(session: Session) -> Iterator[AuditEntry]:
 
 def verify(session: Session, ring: KeyRing) -> ChainReport:
     head = session.get(AuditHeadRow, HEAD_ID)
-    return verify_chain(
+    report = verify_chain(
         entries(session),
         lambda key_id: ring.derive(Purpose.AUDIT, key_id),
         (head.seq, head.mac, head.head_mac) if head else None,
     )
+    if report.entries == 0 and _holds_records(session):
+        return ChainReport(
+            0,
+            (
+                *report.problems,
+                "the log is empty, but the registry holds records, and every record is "
+                "written with an entry: the log was wiped",
+            ),
+        )
+    return report
+
+
+def _holds_records(session: Session) -> bool:
+    """Whether the registry holds a person, a household, an account, or the record of its
+    active key: each is written in the same transaction as an audit entry (the key's record
+    by the first entry ever written)."""
+    return any(
+        session.execute(select(literal(1)).select_from(table).limit(1)).first() is not None
+        for table in (PersonRow, HouseholdRow, AccountRow, ActiveKeyRow)
+    )
+
+
+def last_entry(session: Session) -> tuple[int, str]:
+    """Sequence number and MAC of the chain's last entry: (0, GENESIS) for an empty chain."""
+    row = session.execute(
+        select(AuditRow.seq, AuditRow.mac).order_by(AuditRow.seq.desc()).limit(1)
+    ).first()
+    return (row.seq, row.mac) if row is not None else (0, GENESIS)
+
+
+def macs_at(session: Session, seqs: Iterable[int]) -> dict[int, str]:
+    """The MAC of each entry among ``seqs`` the log holds."""
+    wanted = sorted(set(seqs))
+    found: dict[int, str] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        query = select(AuditRow.seq, AuditRow.mac).where(AuditRow.seq.in_(chunk))
+        found.update((row.seq, row.mac) for row in session.execute(query))
+    return found

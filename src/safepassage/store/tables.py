@@ -228,6 +228,19 @@ class AuditHeadRow(Base):
     head_mac: Mapped[str] = mapped_column(String(64))
 
 
+class ActiveKeyRow(Base):
+    """The one key the registry's records and look-ups are sealed with now. Every process
+    seals with it, and a write made with another key is refused (:mod:`safepassage.store.
+    active_key`): the key ring file and the database cannot commit together, so the database
+    says which one holds."""
+
+    __tablename__ = "active_key"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    key_id: Mapped[str] = mapped_column(String(16))
+    since: Mapped[datetime] = mapped_column(STAMP)
+
+
 class AccountRow(Base):
     """A user of the web application and the API (staff, never an evacuee).
 

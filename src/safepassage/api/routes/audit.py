@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from safepassage.api.deps import ROW_ID_MAX, ServerDep, SessionDep, permit
 from safepassage.policy import Action
-from safepassage.store import audit
+from safepassage.services.audit_anchors import verify_with_anchors
 from safepassage.store.tables import AuditRow
 
 router = APIRouter(prefix="/audit", tags=["audit"], dependencies=[permit(Action.AUDIT_READ)])
@@ -60,7 +60,12 @@ def list_entries(
     ]
 
 
-@router.get("/verify", summary="Check every link of the chain and its head")
+@router.get(
+    "/verify",
+    summary="Check every link of the chain and its head, and the server's audit anchors",
+)
 def verify(session: SessionDep, server: ServerDep) -> ChainOut:
-    report = audit.verify(session, server.sealer.ring)
+    """With ``--anchor-dir``, also against every anchor the server wrote there: the log must
+    reach each one and hold the entry each one saw."""
+    report = verify_with_anchors(session, server.sealer.ring, server.settings.anchor_dir)
     return ChainOut(intact=report.intact, entries=report.entries, problems=list(report.problems))
