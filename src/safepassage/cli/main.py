@@ -19,6 +19,7 @@ from safepassage.cli import matching as matching_cli
 from safepassage.cli import operations as operations_cli
 from safepassage.cli import registry as registry_cli
 from safepassage.cli import registry_options, render
+from safepassage.cli import robustness as robustness_cli
 from safepassage.cli import serve as serve_cli
 from safepassage.formats.plan_json import read_plan, write_plan
 from safepassage.formats.problems import InputError, Problem
@@ -59,6 +60,7 @@ app.add_typer(matching_cli.commands)
 app.add_typer(matching_cli.override_app, name="override")
 app.add_typer(matching_cli.proposals_app, name="proposals")
 app.add_typer(serve_cli.users_app, name="users")
+app.add_typer(robustness_cli.commands)
 
 console = Console()
 errors = Console(stderr=True)
