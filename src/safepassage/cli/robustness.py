@@ -11,13 +11,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from safepassage.cli import render
-from safepassage.formats.futures import read_futures
 from safepassage.formats.plan_json import read_plan
 from safepassage.formats.problems import InputError, Problem
 from safepassage.formats.scenario_folder import read_scenario
+from safepassage.formats.uncertainty_law import Uncertainty, read_uncertainty
 from safepassage.model import Plan, Scenario
-from safepassage.model.futures import Future
-from safepassage.robustness.evaluation import Evaluation, evaluate_fixed
+from safepassage.robustness.evaluation import Evaluation, evaluate
+from safepassage.robustness.plots import draw_distribution
+from safepassage.robustness.runners import SampleTask, runner_named
 from safepassage.verifier import verify
 
 commands = typer.Typer()
@@ -27,16 +28,50 @@ errors = Console(stderr=True)
 MOST_AT_RISK = 10
 """Households listed as most at risk: those with the lowest chance of getting out."""
 
+MOST_FUTURES = 20
+"""Futures listed one by one; drawn futures are many, and the plot shows them all."""
+
+
+DEFAULT_SAMPLES = 1000
+
 
 @commands.command()
 def robustness(
     scenario_folder: Annotated[
-        Path, typer.Argument(help="Scenario folder whose scenario.yaml lists `futures`.")
+        Path,
+        typer.Argument(
+            help="Scenario folder whose scenario.yaml gives `futures` or `uncertainty`."
+        ),
     ],
     plan_file: Annotated[Path, typer.Argument(help="Plan JSON, valid on the nominal files.")],
+    samples: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help=f"Futures to draw from `uncertainty` (default {DEFAULT_SAMPLES})."
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the drawn futures.")] = 0,
+    replan: Annotated[
+        bool,
+        typer.Option(
+            "--replan",
+            help="Re-plan the households not yet across as news comes, keeping what is in "
+            "motion, as a crisis cell would (default: the plan run as written).",
+        ),
+    ] = False,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Local processes (default: one per core).")
+    ] = None,
+    dask: Annotated[
+        str | None,
+        typer.Option(envvar="SAFEPASSAGE_DASK", help="Run on this Dask cluster (tcp://host:port)."),
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option(help="Draw the distribution of persons out here (PNG or SVG).")
+    ] = None,
 ) -> None:
-    """Value a plan run as written in every future of the scenario (exit 1: plan not valid)."""
-    scenario, futures, plan = _read(scenario_folder, plan_file)
+    """Value a plan in every future of the scenario, or in drawn ones (exit 1: plan not valid)."""
+    scenario, uncertainty, plan = _read(scenario_folder, plan_file, samples)
     report = verify(scenario, plan)
     if not report.is_valid():
         errors.print(
@@ -45,24 +80,49 @@ def robustness(
             "nothing was evaluated."
         )
         raise typer.Exit(1)
-    _show(scenario, evaluate_fixed(scenario, plan, futures))
+    task = SampleTask(
+        scenario, plan, futures=uncertainty.futures, law=uncertainty.law, seed=seed, replan=replan
+    )
+    count = len(uncertainty.futures) or samples or DEFAULT_SAMPLES
+    runner = runner_named(dask, workers)
+    with render.progress_bar(errors, count, "valuing the plan in each future") as advance:
+        evaluation = evaluate(
+            task, None if uncertainty.futures else count, runner=runner, progress=advance
+        )
+    _show(scenario, plan, evaluation)
+    if plot is not None:
+        draw_distribution(evaluation, plot)
+        console.print(f"  distribution drawn in {plot}", markup=False, highlight=False)
 
 
-def _read(scenario_folder: Path, plan_file: Path) -> tuple[Scenario, tuple[Future, ...], Plan]:
+def _read(
+    scenario_folder: Path, plan_file: Path, samples: int | None
+) -> tuple[Scenario, Uncertainty, Plan]:
     problems: list[Problem] = []
     scenario = plan = None
-    futures: tuple[Future, ...] = ()
+    uncertainty = Uncertainty()
     try:
         scenario = read_scenario(scenario_folder)
-        futures = read_futures(scenario_folder, scenario)
-        if not futures:
+        uncertainty = read_uncertainty(scenario_folder, scenario)
+        if uncertainty.empty:
             problems.append(
                 Problem(
                     "scenario.yaml",
                     None,
                     "futures",
-                    "no futures: list the futures the operation may meet, each with its "
-                    "probability (see docs/planning-model.md, 'Uncertain futures')",
+                    "no futures: list the futures the operation may meet with their "
+                    "probabilities, or an uncertainty law to draw them from (see "
+                    "docs/planning-model.md, 'Uncertain futures')",
+                )
+            )
+        elif uncertainty.futures and samples is not None:
+            problems.append(
+                Problem(
+                    "--samples",
+                    None,
+                    None,
+                    "the scenario lists its futures, and each is valued exactly: leave out "
+                    "--samples, or give an uncertainty law instead of the list",
                 )
             )
     except InputError as error:
@@ -74,15 +134,20 @@ def _read(scenario_folder: Path, plan_file: Path) -> tuple[Scenario, tuple[Futur
     if problems or scenario is None or plan is None:
         render.problems(errors, problems, outcome="nothing was evaluated")
         raise typer.Exit(2)
-    return scenario, futures, plan
+    return scenario, uncertainty, plan
 
 
-def _show(scenario: Scenario, evaluation: Evaluation) -> None:
+def _show(scenario: Scenario, plan: Plan, evaluation: Evaluation) -> None:
     total = scenario.total_value
     console.print(
         f"Expected value {evaluation.expected_value:,.1f} of {total:,.1f} (priority-weighted); "
         f"expected persons out {evaluation.expected_persons:,.1f} of {scenario.total_persons:,}"
-        + ("" if evaluation.exact else f" (standard error {evaluation.standard_error:,.2f})")
+        + (
+            ""
+            if evaluation.exact
+            else f" (standard error {evaluation.standard_error:,.2f}, "
+            f"{len(evaluation.outcomes):,} futures drawn)"
+        )
         + "."
     )
     console.print(
@@ -90,7 +155,7 @@ def _show(scenario: Scenario, evaluation: Evaluation) -> None:
         f"CVaR 10% (mean of the worst tenth) {evaluation.cvar:,.1f}."
     )
     futures = Table("future", "probability", "value", "persons out", title="By future")
-    for outcome in evaluation.outcomes:
+    for outcome in evaluation.outcomes[:MOST_FUTURES]:
         futures.add_row(
             escape(outcome.name),
             f"{outcome.weight:.4g}",
@@ -102,8 +167,15 @@ def _show(scenario: Scenario, evaluation: Evaluation) -> None:
     for node, persons in evaluation.crossing_use.items():
         crossings.add_row(escape(node), f"{persons:,.1f}")
     console.print(crossings)
+    planned = {entry.household for entry in plan.households if entry.evacuated}
     ranked = sorted(
-        zip(evaluation.household_ids, evaluation.household_chance.tolist(), strict=True),
+        (
+            (household, chance)
+            for household, chance in zip(
+                evaluation.household_ids, evaluation.household_chance.tolist(), strict=True
+            )
+            if household in planned
+        ),
         key=lambda pair: pair[1],
     )
     risk = Table("household", "chance of getting out", title="Planned households most at risk")

@@ -20,48 +20,34 @@ from __future__ import annotations
 
 import csv
 import io
-import math
-from collections.abc import Callable
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
 
 import yaml
 
-from safepassage.formats.problems import InputError, Problem
+from safepassage.formats.problems import InputError
+from safepassage.formats.yaml_fields import NULL, YamlFields, parse_probability, top_level
 from safepassage.model import Scenario, Window
 from safepassage.model.futures import PROBABILITY_TOLERANCE, Future, RoadCut
 
 SCENARIO_FILE = "scenario.yaml"
 EDGES_FILE = "edges.csv"
-EXAMPLE_INSTANT = "2018-07-21T21:30:00+03:00"
-_NULL = "tag:yaml.org,2002:null"
 _TRUE_WORDS = frozenset({"true", "1", "yes"})
-
-_T = TypeVar("_T")
-
-
-class _BadValue(Exception):
-    """A value that cannot be used; the message says what is wrong and what to do."""
 
 
 def read_futures(folder: Path, scenario: Scenario) -> tuple[Future, ...]:
-    """The folder's futures, checked against ``scenario``; empty when it lists none."""
-    text = (folder / SCENARIO_FILE).read_text(encoding="utf-8-sig")
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-    if not isinstance(root, yaml.MappingNode):
+    """The folder's listed futures, checked against ``scenario``; empty when it lists none."""
+    listed = top_level((folder / SCENARIO_FILE).read_text(encoding="utf-8-sig"), "futures")
+    if listed is None:
         return ()
-    listed = next((v for k, v in root.value if k.value == "futures"), None)
-    if listed is None or listed.tag == _NULL:
-        return ()
-    reader = _FuturesReader(scenario, _bidirectional_pairs(folder))
+    reader = _FuturesReader(scenario, bidirectional_pairs(folder))
     futures = reader.read(listed)
     if reader.problems:
         raise InputError(reader.problems)
     return futures
 
 
-def _bidirectional_pairs(folder: Path) -> frozenset[frozenset[str]]:
+def bidirectional_pairs(folder: Path) -> frozenset[frozenset[str]]:
     """Pairs of nodes joined by a bidirectional ``edges.csv`` row (the reader checked it)."""
     pairs = set()
     text = (folder / EDGES_FILE).read_text(encoding="utf-8-sig")
@@ -76,16 +62,12 @@ def _bidirectional_pairs(folder: Path) -> frozenset[frozenset[str]]:
     return frozenset(pairs)
 
 
-class _FuturesReader:
+class _FuturesReader(YamlFields):
     def __init__(self, scenario: Scenario, bidirectional: frozenset[frozenset[str]]) -> None:
+        super().__init__(scenario.grid.start.tzinfo or UTC)
         self.scenario = scenario
         self.bidirectional = bidirectional
-        self.offset: tzinfo = scenario.grid.start.tzinfo or UTC
         self.zone_names = [zone.name for zone in scenario.zones]
-        self.problems: list[Problem] = []
-
-    def report(self, node: yaml.Node, field: str, message: str) -> None:
-        self.problems.append(Problem(SCENARIO_FILE, node.start_mark.line + 1, field, message))
 
     def read(self, listed: yaml.Node) -> tuple[Future, ...]:
         if not isinstance(listed, yaml.SequenceNode):
@@ -103,7 +85,7 @@ class _FuturesReader:
             name = self.scalar(fields, "name", path, entry)
             if name is not None and names.setdefault(name, index) != index:
                 self.report(entry, f"{path}.name", f"future '{name}' is named twice: rename one")
-            probability = self.value(fields, "probability", path, entry, _probability)
+            probability = self.value(fields, "probability", path, entry, parse_probability)
             zone_falls = self.zones(fields.get("zones"), path)
             windows = self.crossings(fields.get("crossings"), path)
             cuts = self.cuts(fields.get("roads_cut"), path)
@@ -181,41 +163,6 @@ class _FuturesReader:
                 replaced.append((node, windows))
         return tuple(replaced)
 
-    def windows(
-        self, listed: yaml.Node | None, path: str, owner: yaml.Node
-    ) -> tuple[Window, ...] | None:
-        if listed is None or listed.tag == _NULL:
-            self.report(
-                owner,
-                path,
-                "no windows: list the crossing's windows in this future, "
-                "or write `windows: []` if it does not open",
-            )
-            return None
-        windows = []
-        complete = True
-        for index, entry in enumerate(self.sequence(listed, path)):
-            where = f"{path}[{index}]"
-            fields = self.mapping(entry, where)
-            if fields is None:
-                complete = False
-                continue
-            opens = self.value(fields, "open", where, entry, self.instant)
-            closes = self.value(fields, "close", where, entry, self.instant)
-            capacity = self.value(fields, "capacity", where, entry, _count)
-            if opens is None or closes is None or capacity is None:
-                complete = False
-            elif closes <= opens:
-                self.report(
-                    entry,
-                    f"{where}.close",
-                    "window closes before or as it opens: correct open or close",
-                )
-                complete = False
-            else:
-                windows.append(Window(opens, closes, capacity))
-        return tuple(windows) if complete else None
-
     def cuts(self, listed: yaml.Node | None, path: str) -> tuple[RoadCut, ...]:
         cuts: list[RoadCut] = []
         seen: set[tuple[str, str]] = set()
@@ -246,63 +193,6 @@ class _FuturesReader:
             cuts.extend(RoadCut(a, b, at) for a, b in directions)
         return tuple(cuts)
 
-    # -- YAML shapes ------------------------------------------------------------------------
-
-    def mapping(self, node: yaml.Node, path: str) -> dict[str, yaml.Node] | None:
-        if not isinstance(node, yaml.MappingNode):
-            self.report(node, path, "expected `key: value` lines here: check the indentation")
-            return None
-        fields: dict[str, yaml.Node] = {}
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode):
-                if key.value in fields:
-                    self.report(
-                        key, f"{path}.{key.value}", f"'{key.value}' is given twice: keep one"
-                    )
-                fields.setdefault(key.value, value)
-        return fields
-
-    def sequence(self, node: yaml.Node | None, path: str) -> list[yaml.Node]:
-        if node is None or node.tag == _NULL:
-            return []
-        if not isinstance(node, yaml.SequenceNode):
-            self.report(node, path, "expected a list here, each item starting with '- '")
-            return []
-        return list(node.value)
-
-    def scalar(
-        self, fields: dict[str, yaml.Node], key: str, path: str, owner: yaml.Node
-    ) -> str | None:
-        node = fields.get(key)
-        if (
-            node is None
-            or node.tag == _NULL
-            or (isinstance(node, yaml.ScalarNode) and not node.value)
-        ):
-            self.report(owner, f"{path}.{key}", f"missing {key}: add it")
-            return None
-        if not isinstance(node, yaml.ScalarNode):
-            self.report(node, f"{path}.{key}", f"{key} must be a single value")
-            return None
-        return str(node.value)
-
-    def value(
-        self,
-        fields: dict[str, yaml.Node],
-        key: str,
-        path: str,
-        owner: yaml.Node,
-        parse: Callable[[str], _T],
-    ) -> _T | None:
-        text = self.scalar(fields, key, path, owner)
-        if text is None:
-            return None
-        try:
-            return parse(text)
-        except _BadValue as error:
-            self.report(fields[key], f"{path}.{key}", str(error))
-            return None
-
     def fall(
         self, fields: dict[str, yaml.Node], path: str, owner: yaml.Node
     ) -> tuple[bool, datetime | None]:
@@ -317,36 +207,7 @@ class _FuturesReader:
                 "the zone does not fall in this future",
             )
             return False, None
-        if node.tag == _NULL or (isinstance(node, yaml.ScalarNode) and node.value == ""):
+        if node.tag == NULL or (isinstance(node, yaml.ScalarNode) and node.value == ""):
             return True, None
         instant = self.value(fields, "unsafe_from", path, owner, self.instant)
         return instant is not None, instant
-
-    def instant(self, text: str) -> datetime:
-        try:
-            instant = datetime.fromisoformat(text)
-        except ValueError:
-            raise _BadValue(
-                f"'{text[:40]}' is not an ISO 8601 instant: write it like {EXAMPLE_INSTANT}"
-            ) from None
-        return instant if instant.tzinfo is not None else instant.replace(tzinfo=self.offset)
-
-
-def _probability(text: str) -> float:
-    try:
-        number = float(text)
-    except ValueError:
-        raise _BadValue(f"'{text[:40]}' is not a number: write it like 0.25") from None
-    if not (math.isfinite(number) and 0 < number <= 1):
-        raise _BadValue(f"'{text[:40]}' is not a probability above 0 and at most 1")
-    return number
-
-
-def _count(text: str) -> int:
-    try:
-        number = float(text)
-    except ValueError:
-        raise _BadValue(f"'{text[:40]}' is not a number of persons: write it like 120") from None
-    if not math.isfinite(number) or number < 0:
-        raise _BadValue(f"'{text[:40]}' is not a number of persons of 0 or more")
-    return math.floor(number)

@@ -3,7 +3,7 @@
 A crisis cell weighs a plan by more than its nominal value: the expected number brought out,
 how bad the worst futures are (5th percentile, the worst, CVaR at 10%: the mean of the worst
 tenth), each household's chance of getting out, and each crossing's expected use. Futures
-carry weights: their probabilities when they are the scenario's discrete ``futures`` (then the
+carry weights: their probabilities when they are the scenario's listed ``futures`` (then the
 expectation is exact and its standard error zero), or ``1/N`` each when N were sampled.
 """
 
@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
 from safepassage.model import Plan, Scenario
 from safepassage.model.futures import Future, check_probabilities
-from safepassage.robustness.fixed_plan import (
-    FutureArrays,
-    PlanArrays,
-    ScenarioArrays,
-    households_out,
+from safepassage.robustness.runners import (
+    InProcess,
+    Progress,
+    Runner,
+    SampleTask,
+    chunks_for,
 )
 
 FloatArray = npt.NDArray[np.float64]
@@ -31,6 +32,9 @@ TAIL = 0.10
 """CVaR's tail: the mean value over the worst tenth of the probability."""
 
 LOW_QUANTILE = 0.05
+
+NORMAL_95 = 1.959963984540054
+"""Two-sided 95% quantile of the normal law, for confidence intervals of sample means."""
 
 
 @dataclass(frozen=True)
@@ -49,8 +53,8 @@ class Evaluation:
 
     outcomes: tuple[FutureOutcome, ...]
     exact: bool
-    household_ids: tuple[str, ...]
-    household_chance: FloatArray  # per evacuated household of the plan, its chance of getting out
+    household_ids: tuple[str, ...]  # every household of the scenario, in its order
+    household_chance: FloatArray  # each one's chance of getting out
     crossing_use: dict[str, float]  # expected persons through each crossing
 
     @property
@@ -78,6 +82,12 @@ class Evaluation:
         return float(np.std(self.values, ddof=1) / math.sqrt(count))
 
     @property
+    def interval(self) -> tuple[float, float]:
+        """95% confidence interval of the expected value (a point when exact)."""
+        half = NORMAL_95 * self.standard_error
+        return self.expected_value - half, self.expected_value + half
+
+    @property
     def worst(self) -> float:
         return min(o.value for o in self.outcomes)
 
@@ -94,8 +104,8 @@ class Evaluation:
 
     @property
     def cvar(self) -> float:
-        """Mean value over the worst :data:`TAIL` of the probability (a fraction of a future
-        counted where the tail ends inside one)."""
+        """Mean value over the worst :data:`TAIL` of the probability, counting a fraction of
+        the future in which the tail ends."""
         values, weights = self._sorted()
         weights = weights / weights.sum()
         left = TAIL
@@ -114,6 +124,59 @@ class Evaluation:
         return values[order], self.weights[order]
 
 
+def evaluate(
+    task: SampleTask,
+    samples: int | None = None,
+    *,
+    runner: Runner | None = None,
+    progress: Progress = None,
+) -> Evaluation:
+    """Value ``task.plan`` in each of the task's listed futures, or in ``samples`` drawn ones.
+
+    Listed futures are the whole law: their probabilities must sum to one and the expectation
+    is exact. Drawn futures weigh ``1/samples`` each.
+    """
+    runner = runner or InProcess()
+    exact = bool(task.futures)
+    if exact:
+        check_probabilities(task.futures)
+        weights = [future.probability for future in task.futures]
+        names = [future.name for future in task.futures]
+        # one future a chunk, so that each chunk's counts carry that future's weight
+        chunks = [(index, index + 1) for index in range(len(task.futures))]
+    else:
+        if samples is None or samples < 1:
+            raise ValueError("drawing futures needs a number of samples")
+        weights = [1.0 / samples] * samples
+        names = [f"sample {index}" for index in range(samples)]
+        chunks = chunks_for(samples, runner.workers)
+    results = runner.run(task, chunks, progress)
+    values = np.concatenate([r.values for r in results])
+    persons = np.concatenate([r.persons for r in results])
+    chance = np.zeros(len(task.scenario.households), dtype=np.float64)
+    crossing = np.zeros(len(task.scenario.crossings), dtype=np.float64)
+    if exact:  # one future a chunk: each chunk's counts weigh that future's probability
+        for result in results:
+            chance += weights[result.start] * result.household_out
+            crossing += weights[result.start] * result.crossing_persons
+    else:  # whole counts first, so that how the samples were cut cannot change a figure
+        for result in results:
+            chance += result.household_out
+            crossing += result.crossing_persons
+        chance /= len(weights)
+        crossing /= len(weights)
+    return Evaluation(
+        outcomes=tuple(
+            FutureOutcome(name, weight, float(value), int(number))
+            for name, weight, value, number in zip(names, weights, values, persons, strict=True)
+        ),
+        exact=exact,
+        household_ids=tuple(household.id for household in task.scenario.households),
+        household_chance=chance,
+        crossing_use={c.node: float(crossing[i]) for i, c in enumerate(task.scenario.crossings)},
+    )
+
+
 def evaluate_fixed(
     scenario: Scenario,
     plan: Plan,
@@ -121,42 +184,15 @@ def evaluate_fixed(
     *,
     weights: Sequence[float] | None = None,
 ) -> Evaluation:
-    """Value ``plan`` run as written in each future.
+    """Value ``plan`` run as written in each listed future, in this process; ``weights``, if
+    given, replace the futures' probabilities (normalised to sum to one)."""
+    if weights is not None:
+        total = math.fsum(weights)
+        futures = [
+            replace(future, probability=weight / total)
+            for future, weight in zip(futures, weights, strict=True)
+        ]
+    return evaluate(SampleTask(scenario, plan, futures=tuple(futures)))
 
-    With ``weights`` omitted the futures are the scenario's discrete law: their probabilities
-    must sum to one and the expectation is exact. Sampled futures pass equal weights.
-    """
-    futures = tuple(futures)
-    exact = weights is None
-    if weights is None:
-        check_probabilities(futures)
-        weights = [future.probability for future in futures]
-    arrays = ScenarioArrays.of(scenario)
-    compiled_plan = PlanArrays.of(arrays, plan)
-    chance = np.zeros(compiled_plan.count, dtype=np.float64)
-    crossing_persons = np.zeros(len(scenario.crossings), dtype=np.float64)
-    outcomes = []
-    total_weight = math.fsum(weights)
-    for future, weight in zip(futures, weights, strict=True):
-        out = households_out(arrays, compiled_plan, FutureArrays.of(arrays, future))
-        share = weight / total_weight
-        chance += share * out
-        np.add.at(crossing_persons, compiled_plan.crossing[out], share * compiled_plan.size[out])
-        outcomes.append(
-            FutureOutcome(
-                future.name,
-                share,
-                float(math.fsum(compiled_plan.value[out].tolist())),
-                int(compiled_plan.size[out].sum()),
-            )
-        )
-    return Evaluation(
-        outcomes=tuple(outcomes),
-        exact=exact,
-        household_ids=tuple(plan.households[i].household for i in compiled_plan.order),
-        household_chance=chance,
-        crossing_use={
-            crossing.node: float(crossing_persons[i])
-            for i, crossing in enumerate(scenario.crossings)
-        },
-    )
+
+__all__ = ["Evaluation", "FutureOutcome", "evaluate", "evaluate_fixed"]
