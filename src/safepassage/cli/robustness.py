@@ -11,11 +11,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from safepassage.cli import render
-from safepassage.formats.plan_json import read_plan
+from safepassage.formats.plan_json import read_plan, write_plan
 from safepassage.formats.problems import InputError, Problem
 from safepassage.formats.scenario_folder import read_scenario
 from safepassage.formats.uncertainty_law import Uncertainty, read_uncertainty
 from safepassage.model import Plan, Scenario
+from safepassage.robustness.choice import Risk, RobustChoice, choose_robust_plan
 from safepassage.robustness.evaluation import Evaluation, evaluate
 from safepassage.robustness.plots import draw_distribution
 from safepassage.robustness.runners import SampleTask, runner_named
@@ -33,6 +34,11 @@ MOST_FUTURES = 20
 
 
 DEFAULT_SAMPLES = 1000
+
+NO_FUTURES = (
+    "no futures: list the futures the operation may meet with their probabilities, or an "
+    "uncertainty law to draw them from (see docs/planning-model.md, 'Uncertain futures')"
+)
 
 
 @commands.command()
@@ -110,9 +116,7 @@ def _read(
                     "scenario.yaml",
                     None,
                     "futures",
-                    "no futures: list the futures the operation may meet with their "
-                    "probabilities, or an uncertainty law to draw them from (see "
-                    "docs/planning-model.md, 'Uncertain futures')",
+                    NO_FUTURES,
                 )
             )
         elif uncertainty.futures and samples is not None:
@@ -182,3 +186,90 @@ def _show(scenario: Scenario, plan: Plan, evaluation: Evaluation) -> None:
     for household, chance in ranked[:MOST_AT_RISK]:
         risk.add_row(escape(household), f"{chance:.0%}")
     console.print(risk)
+
+
+def plan_robust(
+    scenario_folder: Path,
+    scenario: Scenario,
+    *,
+    risk: Risk,
+    samples: int | None,
+    seed: int,
+    workers: int | None,
+    dask: str | None,
+    out: Path | None,
+) -> None:
+    """``plan --robust``: the candidate that holds up best, with the wait-and-see bound."""
+    try:
+        uncertainty = read_uncertainty(scenario_folder, scenario)
+    except InputError as error:
+        render.problems(errors, error.problems)
+        raise typer.Exit(2) from None
+    if uncertainty.empty:
+        render.problems(
+            errors,
+            (Problem("scenario.yaml", None, "futures", NO_FUTURES),),
+        )
+        raise typer.Exit(2)
+    with errors.status("choosing a robust plan") as status:
+        choice = choose_robust_plan(
+            scenario,
+            uncertainty,
+            risk=risk,
+            samples=samples or DEFAULT_SAMPLES,
+            seed=seed,
+            runner=runner_named(dask, workers),
+            report=lambda step: status.update(step),
+        )
+    _show_choice(scenario, choice)
+    if out is not None:
+        write_plan(choice.chosen.plan, scenario.grid, out)
+        console.print(f"  plan written to {out}", markup=False, highlight=False)
+
+
+def _show_choice(scenario: Scenario, choice: RobustChoice) -> None:
+    table = Table(
+        "candidate",
+        "expected value (95% interval)",
+        "expected persons",
+        "5th percentile",
+        "CVaR 10%",
+        title=f"Candidates, valued on {len(choice.nominal.evaluation.outcomes):,} futures",
+    )
+    for candidate in choice.candidates:
+        e = candidate.evaluation
+        low, high = e.interval
+        mark = " (chosen)" if candidate is choice.chosen else ""
+        table.add_row(
+            escape(candidate.label + mark),
+            f"{e.expected_value:,.1f}" + ("" if e.exact else f" ({low:,.1f} - {high:,.1f})"),
+            f"{e.expected_persons:,.1f}",
+            f"{e.low_quantile:,.1f}",
+            f"{e.cvar:,.1f}",
+        )
+    console.print(table)
+    if choice.dropped:
+        console.print(
+            f"{len(choice.dropped)} candidate(s) dropped: not valid on the nominal files.",
+            markup=False,
+        )
+    bound = choice.bound
+    low, high = bound.interval
+    chosen = choice.chosen.evaluation
+    console.print(
+        f"Chosen by {choice.risk.value}: {choice.chosen.label}; expected value "
+        f"{chosen.expected_value:,.1f}, {choice.gain:+,.1f} against the nominal plan.",
+        markup=False,
+        highlight=False,
+    )
+    console.print(
+        f"Wait-and-see bound (no plan, even re-planned with hindsight, can expect more): "
+        f"{bound.value:,.1f}"
+        + ("" if low == high else f" (95% interval {low:,.1f} - {high:,.1f})")
+        + f" over {bound.futures:,} futures, where the chosen plan expects "
+        f"{bound.candidate_means[choice.chosen.label]:,.1f}.",
+        markup=False,
+        highlight=False,
+    )
+    verified = verify(scenario, choice.chosen.plan).is_valid()
+    console.print(f"  verified on the nominal files: {'yes' if verified else 'NO'}")
