@@ -2,43 +2,22 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import timedelta
 
 import pytest
 
 from safepassage.formats.uncertainty_law import Uncertainty
-from safepassage.model import Scenario, Window, Zone
+from safepassage.model import Scenario, Window
 from safepassage.model.futures import Future
 from safepassage.robustness.choice import Risk, RobustChoice, choose_robust_plan, tightened
+from safepassage.synthetic.futures import listed_futures, named_zones
 from safepassage.synthetic.random_scenario import random_scenario
 from safepassage.verifier import verify
 
 
 def with_futures(seed: int) -> tuple[Scenario, Uncertainty]:
-    """A random scenario whose front line may come two hours early, or its crossings close
-    an hour early with two thirds of the places."""
-    scenario = random_scenario(seed, nodes=14, households=60)
-    zones = tuple(Zone(f"zone-{i}", z.nodes, z.unsafe_from) for i, z in enumerate(scenario.zones))
-    scenario = dataclasses.replace(scenario, zones=zones)
-    early = tuple((z.name, z.unsafe_from - timedelta(hours=2)) for z in zones)
-    narrow = tuple(
-        (
-            c.node,
-            tuple(
-                Window(w.open, w.close - timedelta(hours=1), w.capacity * 2 // 3)
-                for w in c.windows
-                if w.close - timedelta(hours=1) > w.open
-            ),
-        )
-        for c in scenario.crossings
-    )
-    futures = (
-        Future("as planned", 0.4),
-        Future("front line early", 0.35, zone_falls=early),
-        Future("crossings narrow", 0.25, crossing_windows=narrow),
-    )
-    return scenario, Uncertainty(futures)
+    scenario = named_zones(random_scenario(seed, nodes=14, households=60))
+    return scenario, Uncertainty(listed_futures(scenario))
 
 
 SEEDS = range(5)

@@ -9,43 +9,22 @@ import numpy as np
 import pytest
 
 from conftest import at
-from safepassage.model import Scenario, Zone
+from safepassage.model import Scenario
 from safepassage.model.futures import Future
-from safepassage.model.uncertainty import Chance, CrossingLaw, FutureLaw, RoadCutLaw, ZoneFallLaw
+from safepassage.model.uncertainty import FutureLaw, RoadCutLaw
 from safepassage.planning import PlanParams, solve
 from safepassage.robustness.evaluation import evaluate, evaluate_fixed
 from safepassage.robustness.runners import DaskCluster, InProcess, LocalPool, SampleTask
 from safepassage.robustness.sampling import Stream, sample_future
+from safepassage.synthetic.futures import law_around, named_zones
 from safepassage.synthetic.random_scenario import random_scenario
 
 
 def uncertain_scenario(seed: int) -> tuple[Scenario, FutureLaw]:
-    scenario = random_scenario(seed, nodes=14, households=60)
-    zones = tuple(Zone(f"zone-{i}", z.nodes, z.unsafe_from) for i, z in enumerate(scenario.zones))
-    scenario = dataclasses.replace(scenario, zones=zones)
-    law = FutureLaw(
-        zones=tuple(
-            ZoneFallLaw(
-                z.name,
-                z.unsafe_from - timedelta(hours=6),
-                z.unsafe_from,
-                z.unsafe_from + timedelta(hours=2),
-            )
-            for z in scenario.zones
-        ),
-        crossings=tuple(
-            CrossingLaw(
-                c.node,
-                opens_late=Chance(0.3, 120),
-                closes_early=Chance(0.3, 120),
-                fewer_places=Chance(0.3, 0.5),
-                not_open=0.1,
-            )
-            for c in scenario.crossings
-        ),
-        roads=tuple(RoadCutLaw(r.source, r.target, 0.2, at(0), at(40)) for r in scenario.roads[:5]),
-    )
-    return scenario, law
+    scenario = named_zones(random_scenario(seed, nodes=14, households=60))
+    law = law_around(scenario)
+    roads = tuple(RoadCutLaw(r.source, r.target, 0.2, at(0), at(40)) for r in scenario.roads[:5])
+    return scenario, dataclasses.replace(law, roads=roads)
 
 
 def test_a_sample_depends_on_seed_and_index_only() -> None:

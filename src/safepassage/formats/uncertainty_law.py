@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -250,3 +250,63 @@ class _LawReader(YamlFields):
                 both_ways = frozenset((source, target)) in self.bidirectional
                 laws.append(RoadCutLaw(source, target, probability, earliest, latest, both_ways))
         return tuple(laws)
+
+
+def write_uncertainty(law: FutureLaw, folder: Path) -> None:
+    """Append ``law`` to the folder's scenario.yaml as its ``uncertainty`` section."""
+
+    def instant(value: datetime) -> str:
+        return value.isoformat()
+
+    def chance(value: Chance | None, extent: str) -> dict[str, float] | None:
+        return None if value is None else {"probability": value.probability, extent: value.extent}
+
+    crossings = []
+    for crossing in law.crossings:
+        entry: dict[str, object] = {"node": crossing.node}
+        for key, value, extent in (
+            ("opens_late", crossing.opens_late, "up_to_minutes"),
+            ("closes_early", crossing.closes_early, "up_to_minutes"),
+            ("fewer_places", crossing.fewer_places, "down_to_share"),
+        ):
+            if value is not None:
+                entry[key] = chance(value, extent)
+        if crossing.not_open:
+            entry["not_open"] = crossing.not_open
+        if crossing.may_open is not None:
+            probability, windows = crossing.may_open
+            entry["may_open"] = {
+                "probability": probability,
+                "windows": [
+                    {"open": instant(w.open), "close": instant(w.close), "capacity": w.capacity}
+                    for w in windows
+                ],
+            }
+        crossings.append(entry)
+    roads = [
+        {
+            "from": road.source,
+            "to": road.target,
+            "probability": road.probability,
+            "earliest": instant(road.earliest),
+            "latest": instant(road.latest),
+        }
+        for road in law.roads
+    ]
+    section = {
+        "uncertainty": {
+            "zones": [
+                {
+                    "name": zone.zone,
+                    "earliest": instant(zone.earliest),
+                    "most_likely": instant(zone.most_likely),
+                    "latest": instant(zone.latest),
+                }
+                for zone in law.zones
+            ],
+            "crossings": crossings,
+            "roads_cut": roads,
+        }
+    }
+    with (folder / SCENARIO_FILE).open("a", encoding="utf-8") as stream:
+        stream.write(yaml.safe_dump(section, sort_keys=False, allow_unicode=True))
