@@ -59,8 +59,28 @@ def timed(task: SampleTask, samples: int, runner: Runner) -> tuple[Evaluation, f
 
 
 def throughput(cases: list[tuple[str, Scenario, Uncertainty, int, int]]) -> None:
+    """Each case on each runner; the local pool runs before any Dask client exists, so that
+    it may fork (a process with a client's threads starts its workers fresh instead)."""
     print("| scenario | mode | runner | samples | seconds | samples/s | speed-up | same figures |")
     print("|---|---|---|---:|---:|---:|---:|---|")
+    rows: list[tuple[str, str, str, int, float, list[float]]] = []
+    tasks = []
+    for name, scenario, uncertainty, fixed_samples, replanned_samples in cases:
+        plan = solve(scenario, params=PlanParams(with_bound=False)).plan
+        for replan, samples in ((False, fixed_samples), (True, replanned_samples)):
+            task = SampleTask(scenario, plan, law=uncertainty.law, seed=7, replan=replan)
+            tasks.append((name, "re-planned" if replan else "fixed", task, samples))
+
+    def measure(label: str, runner: Runner) -> None:
+        for name, mode, task, samples in tasks:
+            evaluate(dataclasses.replace(task, seed=8), 2, runner=runner)  # warm up
+            evaluation, seconds = timed(task, samples, runner)
+            rows.append(
+                (name, mode, label, samples, seconds, [o.value for o in evaluation.outcomes])
+            )
+
+    measure("1 process", InProcess())
+    measure("2 local processes", LocalPool(2))
     from distributed import Client, LocalCluster
 
     with (
@@ -69,31 +89,17 @@ def throughput(cases: list[tuple[str, Scenario, Uncertainty, int, int]]) -> None
         ) as cluster,
         Client(cluster) as client,
     ):
-        runners: list[tuple[str, Runner]] = [
-            ("1 process", InProcess()),
-            ("2 local processes", LocalPool(2)),
-            ("Dask LocalCluster, 2 workers", DaskCluster(client=client)),
-        ]
-        for name, scenario, uncertainty, fixed_samples, replanned_samples in cases:
-            plan = solve(scenario, params=PlanParams(with_bound=False)).plan
-            for replan, samples in ((False, fixed_samples), (True, replanned_samples)):
-                task = SampleTask(scenario, plan, law=uncertainty.law, seed=7, replan=replan)
-                evaluate(dataclasses.replace(task, seed=8), 2)  # compile in this process
-                first: Evaluation | None = None
-                single = 0.0
-                for label, runner in runners:
-                    evaluation, seconds = timed(task, samples, runner)
-                    first = first or evaluation
-                    single = single or seconds
-                    same = [o.value for o in evaluation.outcomes] == [
-                        o.value for o in first.outcomes
-                    ]
-                    print(
-                        f"| {name} | {'re-planned' if replan else 'fixed'} | {label} "
-                        f"| {samples:,} | {seconds:.1f} | {samples / seconds:,.1f} "
-                        f"| {single / seconds:.2f} | {'yes' if same else 'NO'} |",
-                        flush=True,
-                    )
+        measure("Dask LocalCluster, 2 workers", DaskCluster(client=client))
+    single = {(r[0], r[1]): r for r in rows if r[2] == "1 process"}
+    for name, mode, label, samples, seconds, values in sorted(
+        rows, key=lambda r: (r[0], r[1], r[2] != "1 process")
+    ):
+        base = single[(name, mode)]
+        print(
+            f"| {name} | {mode} | {label} | {samples:,} | {seconds:.1f} "
+            f"| {samples / seconds:,.1f} | {base[4] / seconds:.2f} "
+            f"| {'yes' if values == base[5] else 'NO'} |"
+        )
 
 
 def choices(cases: list[tuple[str, Scenario, Uncertainty]], samples: int) -> None:

@@ -10,6 +10,7 @@ planners and the verifier understand without knowing futures exist.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -67,9 +68,9 @@ class Future:
         A zone name given to several zones is refused too: which of them the future moves
         would be a guess.
         """
-        names = [zone.name for zone in scenario.zones]
+        names = Counter(zone.name for zone in scenario.zones)
         for zone, _ in self.zone_falls:
-            if names.count(zone) != 1:
+            if names[zone] != 1:
                 raise ValueError(f"future {self.name} names zone {zone}, not exactly one zone")
         for node, _ in self.crossing_windows:
             if node not in scenario.crossing_by_node:

@@ -33,7 +33,6 @@ from safepassage.formats.uncertainty_law import Uncertainty
 from safepassage.model import HouseholdPlan, Plan, Scenario, Window
 from safepassage.model.futures import Future
 from safepassage.planning import PlanParams, solve
-from safepassage.planning.bound import lp_bound
 from safepassage.robustness.evaluation import NORMAL_95, Evaluation, evaluate
 from safepassage.robustness.fixed_plan import (
     FutureArrays,
@@ -195,15 +194,22 @@ def choose_robust_plan(
             plans.append((label, plan))
         else:
             dropped.append(label)
-    candidates = []
+    candidates: list[Candidate] = []
+    bounded = len(uncertainty.futures) or min(samples, bound_samples)
     for label, plan in plans:
-        say(f"valuing the plan {label}")
-        task = SampleTask(scenario, plan, uncertainty.futures, uncertainty.law, seed)
+        say(f"valuing the plan {label}" + (" and bounding each future" if not candidates else ""))
+        task = SampleTask(
+            scenario,
+            plan,
+            uncertainty.futures,
+            uncertainty.law,
+            seed,
+            bound_samples=0 if candidates else bounded,
+        )
         evaluation = evaluate(task, None if uncertainty.futures else samples, runner=runner)
         candidates.append(Candidate(label, plan, evaluation))
     chosen = max(candidates, key=lambda c: c.score(risk))  # first best: nominal wins ties
-    say("proving the wait-and-see bound")
-    bound = _wait_and_see(scenario, uncertainty, candidates, seed, min(samples, bound_samples))
+    bound = _wait_and_see(uncertainty, candidates)
     return RobustChoice(chosen, candidates[0], tuple(candidates), tuple(dropped), bound, risk)
 
 
@@ -230,25 +236,17 @@ def _listed_quantile(scenario: Scenario, futures: tuple[Future, ...], level: flo
     return Future(f"front line at {level:.0%}", 1.0, tuple(falls))
 
 
-def _wait_and_see(
-    scenario: Scenario,
-    uncertainty: Uncertainty,
-    candidates: list[Candidate],
-    seed: int,
-    count: int,
-) -> WaitAndSee:
+def _wait_and_see(uncertainty: Uncertainty, candidates: list[Candidate]) -> WaitAndSee:
+    """From the LP bounds the nominal candidate's valuation took of its first futures."""
+    bounds = candidates[0].evaluation.bounds
+    count = len(bounds)
     if uncertainty.futures:
-        futures = list(uncertainty.futures)
-        weights = np.asarray([f.probability for f in futures])
+        weights = np.asarray([f.probability for f in uncertainty.futures])
     else:
-        futures = [sample_future(scenario, uncertainty.law, seed, i) for i in range(count)]
         weights = np.full(count, 1.0 / count)
-    bounds = np.asarray([lp_bound(future.apply(scenario)).value for future in futures])
     value = float(np.dot(weights, bounds))
     half = 0.0
     if not uncertainty.futures and count > 1:
         half = NORMAL_95 * float(np.std(bounds, ddof=1)) / math.sqrt(count)
-    means = {
-        c.label: float(np.dot(weights, c.evaluation.values[: len(futures)])) for c in candidates
-    }
-    return WaitAndSee(value, (value - half, value + half), len(futures), means)
+    means = {c.label: float(np.dot(weights, c.evaluation.values[:count])) for c in candidates}
+    return WaitAndSee(value, (value - half, value + half), count, means)

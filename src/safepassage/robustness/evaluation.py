@@ -56,6 +56,7 @@ class Evaluation:
     household_ids: tuple[str, ...]  # every household of the scenario, in its order
     household_chance: FloatArray  # each one's chance of getting out
     crossing_use: dict[str, float]  # expected persons through each crossing
+    bounds: FloatArray  # LP bounds of the first futures, when asked (``bound_samples``)
 
     @property
     def weights(self) -> FloatArray:
@@ -174,6 +175,7 @@ def evaluate(
         household_ids=tuple(household.id for household in task.scenario.households),
         household_chance=chance,
         crossing_use={c.node: float(crossing[i]) for i, c in enumerate(task.scenario.crossings)},
+        bounds=np.concatenate([r.bounds for r in results]),
     )
 
 

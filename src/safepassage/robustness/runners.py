@@ -15,6 +15,7 @@ import concurrent.futures
 import itertools
 import multiprocessing
 import os
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ import numpy.typing as npt
 from safepassage.model import Plan, Scenario
 from safepassage.model.futures import Future
 from safepassage.model.uncertainty import FutureLaw
+from safepassage.planning.bound import lp_bound
 from safepassage.robustness.fixed_plan import (
     FutureArrays,
     PlanArrays,
@@ -50,7 +52,8 @@ class SampleTask:
     """What valuing one plan in many futures needs, whoever values them.
 
     Future ``i`` is ``futures[i]`` when the scenario lists its futures, else sample ``i`` of
-    ``law`` under ``seed``.
+    ``law`` under ``seed``. The first ``bound_samples`` futures also get their LP bound (the
+    wait-and-see bound is their mean), computed where the future is valued.
     """
 
     scenario: Scenario
@@ -60,6 +63,7 @@ class SampleTask:
     seed: int = 0
     replan: bool = False
     stream: Stream = Stream.EVALUATE
+    bound_samples: int = 0
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def future(self, index: int) -> Future:
@@ -78,6 +82,7 @@ class ChunkResult:
     persons: IntArray
     household_out: IntArray
     crossing_persons: IntArray
+    bounds: FloatArray  # LP bounds of the chunk's futures below ``bound_samples``
 
 
 _COMPILED: dict[str, tuple[ScenarioArrays, PlanArrays, IntArray]] = {}
@@ -107,8 +112,11 @@ def run_chunk(task: SampleTask, start: int, stop: int) -> ChunkResult:
     persons = np.zeros(count, dtype=np.int64)
     household_out = np.zeros(len(task.scenario.households), dtype=np.int64)
     crossing_persons = np.zeros(len(task.scenario.crossings), dtype=np.int64)
+    bounds = []
     for offset, index in enumerate(range(start, stop)):
         future = task.future(index)
+        if index < task.bound_samples:
+            bounds.append(lp_bound(future.apply(task.scenario)).value)
         future_arrays = FutureArrays.of(arrays, future)
         plan, where = fixed_plan, positions
         if task.replan:
@@ -120,7 +128,9 @@ def run_chunk(task: SampleTask, start: int, stop: int) -> ChunkResult:
         persons[offset] = int(plan.size[out].sum())
         household_out[where[out]] += 1
         np.add.at(crossing_persons, plan.crossing[out], plan.size[out])
-    return ChunkResult(start, values, persons, household_out, crossing_persons)
+    return ChunkResult(
+        start, values, persons, household_out, crossing_persons, np.asarray(bounds, dtype=float)
+    )
 
 
 class Runner(Protocol):
@@ -163,8 +173,13 @@ def _run_installed(start: int, stop: int) -> ChunkResult:
 
 @dataclass(frozen=True)
 class LocalPool:
-    """A pool of fresh processes ("spawn": safe beside a server's threads), one per core by
-    default; the task reaches each process once, through the pool's initializer."""
+    """A pool of processes, one per core by default; the task reaches each process once,
+    through the pool's initializer.
+
+    Forked when this process runs a single thread, so workers start with the modules imported
+    and the loop compiled; started fresh ("spawn") beside other threads (a server's), where a
+    fork could copy a lock held by one of them.
+    """
 
     processes: int = field(default_factory=lambda: os.cpu_count() or 1)
 
@@ -175,7 +190,8 @@ class LocalPool:
     def run(
         self, task: SampleTask, chunks: Sequence[tuple[int, int]], progress: Progress = None
     ) -> list[ChunkResult]:
-        context = multiprocessing.get_context("spawn")
+        method = "fork" if threading.active_count() == 1 else "spawn"
+        context = multiprocessing.get_context(method)
         with concurrent.futures.ProcessPoolExecutor(
             self.processes, mp_context=context, initializer=_install, initargs=(task,)
         ) as pool:

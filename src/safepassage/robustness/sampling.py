@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from enum import IntEnum
 
 import numpy as np
+import numpy.typing as npt
 
 from safepassage.model import Scenario, Window
 from safepassage.model.futures import Future, RoadCut
@@ -34,7 +35,7 @@ def sample_future(
     scenario: Scenario, law: FutureLaw, seed: int, index: int, stream: Stream = Stream.EVALUATE
 ) -> Future:
     rng = np.random.default_rng([seed, int(stream), index])
-    zones = tuple((zone.zone, _fall(zone, float(rng.random()))) for zone in law.zones)
+    zones = _falls(law.zones, rng.random(len(law.zones)))
     crossings = []
     for crossing_law in law.crossings:
         nominal = scenario.crossing_by_node[crossing_law.node].windows
@@ -65,23 +66,31 @@ def sample_futures(
 def quantile_future(scenario: Scenario, law: FutureLaw, level: float) -> Future:
     """Every zone falling at its ``level`` quantile: ``level`` 0.1 is a pessimistic front line
     that still leaves the crossings as nominal."""
-    zones = tuple((zone.zone, _fall(zone, level)) for zone in law.zones)
+    zones = _falls(law.zones, np.full(len(law.zones), level))
     return Future(f"zones at their {level:.0%} quantile", 1.0, zones)
 
 
-def _fall(law: ZoneFallLaw, u: float) -> datetime:
-    """The triangular law's inverse distribution function at ``u``."""
-    low = 0.0
-    mode = (law.most_likely - law.earliest).total_seconds()
-    high = (law.latest - law.earliest).total_seconds()
-    if high == low:
-        return law.earliest
-    cut = mode / high
-    if u < cut:
-        offset = math.sqrt(u * high * mode)
-    else:
-        offset = high - math.sqrt((1 - u) * high * (high - mode))
-    return law.earliest + _seconds(offset)
+def _falls(
+    laws: tuple[ZoneFallLaw, ...], u: npt.NDArray[np.float64]
+) -> tuple[tuple[str, datetime], ...]:
+    """Each triangular law's inverse distribution function at its ``u``, at once: a
+    metropolitan scenario has hundreds of zones and a run draws thousands of futures."""
+    if not laws:
+        return ()
+    mode = np.asarray([(law.most_likely - law.earliest).total_seconds() for law in laws])
+    high = np.asarray([(law.latest - law.earliest).total_seconds() for law in laws])
+    span = np.where(high > 0, high, 1.0)
+    rising = u < mode / span
+    offset = np.where(
+        rising,
+        np.sqrt(u * high * mode),
+        high - np.sqrt((1 - u) * high * (high - mode)),
+    )
+    offset = np.floor(np.where(high > 0, offset, 0.0))
+    return tuple(
+        (law.zone, law.earliest + timedelta(seconds=int(seconds)))
+        for law, seconds in zip(laws, offset.tolist(), strict=True)
+    )
 
 
 def _windows(
