@@ -20,6 +20,7 @@ from safepassage.cli import matching as matching_cli
 from safepassage.cli import operations as operations_cli
 from safepassage.cli import registry as registry_cli
 from safepassage.cli import registry_options, render
+from safepassage.cli import robustness as robustness_cli
 from safepassage.cli import serve as serve_cli
 from safepassage.formats.plan_json import read_plan, write_plan
 from safepassage.formats.problems import InputError, Problem
@@ -29,6 +30,7 @@ from safepassage.model import Scenario
 from safepassage.planning import PLANNERS, PlanParams, prove_bound, solve
 from safepassage.planning.replanning import commitments
 from safepassage.protection.keys import KeyRing, write_key_ring
+from safepassage.robustness.choice import Risk
 from safepassage.services.demo import run_demo
 from safepassage.synthetic.network_scenario import network_scenario
 from safepassage.synthetic.random_scenario import random_scenario
@@ -60,6 +62,7 @@ app.add_typer(matching_cli.commands)
 app.add_typer(matching_cli.override_app, name="override")
 app.add_typer(matching_cli.proposals_app, name="proposals")
 app.add_typer(accounts_cli.users_app, name="users")
+app.add_typer(robustness_cli.commands)
 
 console = Console()
 errors = Console(stderr=True)
@@ -129,9 +132,55 @@ def plan(
     ] = None,
     from_registry: registry_options.FromRegistryOption = False,
     db: registry_options.DbOption = None,
+    robust: Annotated[
+        bool,
+        typer.Option(
+            "--robust",
+            help="Choose, among candidate plans, the one that holds up best across the "
+            "scenario's futures (see `safepassage robustness`).",
+        ),
+    ] = False,
+    risk: Annotated[
+        Risk, typer.Option(help="With --robust: maximise the expected value or CVaR 10%.")
+    ] = Risk.EXPECTED,
+    samples: Annotated[
+        int | None, typer.Option(min=1, help="With --robust: futures drawn to value candidates.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="With --robust: seed of the drawn futures.")] = 0,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="With --robust: local processes (default: cores).")
+    ] = None,
+    dask: Annotated[
+        str | None,
+        typer.Option(envvar="SAFEPASSAGE_DASK", help="With --robust: run on this Dask cluster."),
+    ] = None,
 ) -> None:
     """Plan the evacuation of a scenario and print a summary."""
     scenario = _load(scenario_folder, from_registry, db)
+    if robust:
+        if solver != "fast" or from_ is not None or fixed is not None:
+            raise _fail_on_input(
+                (
+                    Problem(
+                        "--robust",
+                        None,
+                        None,
+                        "--robust plans with the fast solver from the start: "
+                        "leave out --solver, --from and --fixed",
+                    ),
+                )
+            )
+        robustness_cli.plan_robust(
+            scenario_folder,
+            scenario,
+            risk=risk,
+            samples=samples,
+            seed=seed,
+            workers=workers,
+            dask=dask,
+            out=out,
+        )
+        return
     if solver not in PLANNERS:
         raise _fail_on_input(
             (

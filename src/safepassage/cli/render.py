@@ -24,9 +24,11 @@ PRIORITY_NAMES = {
 }
 
 
-def problems(console: Console, found: Iterable[Problem]) -> None:
+def problems(
+    console: Console, found: Iterable[Problem], outcome: str = "nothing was planned"
+) -> None:
     found = tuple(found)
-    console.print(f"[bold red]{len(found)} problem(s) in the input; nothing was planned.[/]")
+    console.print(f"[bold red]{len(found)} problem(s) in the input; {outcome}.[/]")
     for problem in found:
         console.print(f"  {problem}", markup=False, highlight=False)
 

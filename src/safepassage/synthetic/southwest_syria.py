@@ -20,6 +20,7 @@ from pathlib import Path
 
 from safepassage.formats.matching_csv import write_pledges
 from safepassage.formats.scenario_folder import write_scenario
+from safepassage.formats.uncertainty_law import write_uncertainty
 from safepassage.model import (
     Crossing,
     Household,
@@ -31,6 +32,7 @@ from safepassage.model import (
     Window,
     Zone,
 )
+from safepassage.model.uncertainty import Chance, CrossingLaw, FutureLaw, ZoneFallLaw
 from safepassage.synthetic.registry import SyntheticPerson, SyntheticRegistry, generate_registry
 from safepassage.synthetic.resettlement import PLEDGES_2018
 
@@ -195,6 +197,64 @@ FALLS: tuple[_Fall, ...] = (
 
 PERSON_COLUMNS = tuple(column.name for column in fields(SyntheticPerson))
 
+FALL_SPREAD_DAYS = {"[W]": 1, "[U]": 3, "assumption": 4}
+"""How far a town's fall may come before or after its date: a day for a date several sources
+agree on, three for a single source or an estimate, four for a date assumed here."""
+
+
+def _spread(basis: str) -> int:
+    if "assumption" in basis:
+        return FALL_SPREAD_DAYS["assumption"]
+    if "[U]" in basis or "[W/U]" in basis:
+        return FALL_SPREAD_DAYS["[U]"]
+    return FALL_SPREAD_DAYS["[W]"]
+
+
+JORDAN_MAY_OPEN = 0.05
+"""Chance, per Jordanian crossing, that it opens one night after all (assumption)."""
+
+UNCERTAINTY = FutureLaw(
+    zones=tuple(
+        ZoneFallLaw(
+            fall.name,
+            max(START, fall.day - timedelta(days=_spread(fall.basis))),
+            fall.day,
+            fall.day + timedelta(days=_spread(fall.basis)),
+        )
+        for fall in FALLS
+        if fall.day > START
+    ),
+    crossings=(
+        CrossingLaw(
+            "quneitra-crossing",
+            opens_late=Chance(0.3, 180),
+            closes_early=Chance(0.3, 180),
+            fewer_places=Chance(0.3, 0.5),
+            not_open=0.05,
+        ),
+        CrossingLaw(
+            "nasib-crossing",
+            may_open=(
+                JORDAN_MAY_OPEN,
+                (Window(datetime(2018, 7, 3, 21, tzinfo=SYRIA_SUMMER),
+                        datetime(2018, 7, 4, 6, tzinfo=SYRIA_SUMMER), 400),),
+            ),
+        ),
+        CrossingLaw(
+            "ramtha-crossing",
+            may_open=(
+                JORDAN_MAY_OPEN,
+                (Window(datetime(2018, 7, 9, 21, tzinfo=SYRIA_SUMMER),
+                        datetime(2018, 7, 10, 6, tzinfo=SYRIA_SUMMER), 400),),
+            ),
+        ),
+    ),
+)  # fmt: skip
+"""What the crisis cell could not know: each fall within its spread (triangular around the
+reported date), the Golan night opening up to three hours late or closing up to three hours
+early or with half the places (each 30%) or not at all (5%), and a 5% chance that each
+Jordanian crossing opens one night before its town falls. All figures are assumptions."""
+
 
 def build_southwest_syria(seed: int = 2018) -> tuple[Scenario, SyntheticRegistry]:
     """The scenario and the synthetic registry its households come from."""
@@ -242,6 +302,7 @@ def write_southwest_syria(folder: Path, seed: int = 2018) -> None:
     that get out (``resettlement/pledges.csv``) and the README that documents them."""
     scenario, registry = build_southwest_syria(seed)
     write_scenario(scenario, folder)
+    write_uncertainty(UNCERTAINTY, folder)
     with (folder / "persons.csv").open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(PERSON_COLUMNS)
@@ -321,6 +382,24 @@ A place is lost from 00:00 on the first reported day (the stricter reading of a 
 | zone | places | unsafe from | basis |
 |---|---|---|---|
 {zones}
+
+## Uncertainty
+`scenario.yaml` carries an `uncertainty` law for `safepassage robustness` and
+`safepassage plan --robust` (the nominal files above are what `plan` uses). Every figure in it
+is an assumption:
+
+- Each town falls at a triangular instant around its date: one day either side for a date
+  several sources agree on [W], three days for one source or an estimate [U], four for a date
+  assumed here; never before the offensive began.
+
+| zone | earliest | most likely | latest |
+|---|---|---|---|
+{uncertain_zones}
+
+- The Golan night: with 30% each, the crossing opens up to 3 hours late, closes up to 3 hours
+  early, or takes between half and all of its 800 places; with 5% it does not open.
+- Jordan kept its border closed, but each Jordanian crossing has a 5% chance of opening one
+  night (Nasib 3-4 Jul, Ramtha 9-10 Jul, 21:00 to 06:00, 400 persons) before its town falls.
 
 ## Registry (SYNTHETIC)
 - Households: {households}. Persons: {persons}.
@@ -424,6 +503,11 @@ def _readme(scenario: Scenario, registry: SyntheticRegistry, seed: int) -> str:
         zones="\n".join(
             f"| {fall.name} | {', '.join(fall.nodes)} | {fall.day.isoformat()} | {fall.basis} |"
             for fall in FALLS
+        ),
+        uncertain_zones="\n".join(
+            f"| {z.zone} | {z.earliest.isoformat()} | {z.most_likely.isoformat()} | "
+            f"{z.latest.isoformat()} |"
+            for z in UNCERTAINTY.zones
         ),
         volunteers=volunteers,
         family=len(persons) - volunteers,
