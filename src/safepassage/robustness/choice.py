@@ -147,13 +147,15 @@ def choose_robust_plan(
     build_samples: int = 6,
     bound_samples: int = 30,
     seed: int = 0,
+    from_step: int = 0,
     runner: Runner | None = None,
     report: Callable[[str], None] | None = None,
 ) -> RobustChoice:
+    """The best candidate by ``risk``; with ``from_step``, every plan starts there."""
     runner = runner or InProcess()
     say = report or (lambda _: None)
     say("planning the nominal scenario")
-    nominal_plan = _plan(scenario)
+    nominal_plan = _plan(scenario, from_step)
     builds: list[tuple[str, Future]] = []
     if uncertainty.futures:
         builds += [(f"for {future.name}", future) for future in uncertainty.futures]
@@ -189,7 +191,7 @@ def choose_robust_plan(
     dropped: list[str] = []
     for label, world in worlds:
         say(f"planning {label}")
-        plan = kept_on_nominal(scenario, _plan(world))
+        plan = kept_on_nominal(scenario, _plan(world, from_step))
         if verify(scenario, plan).is_valid():
             plans.append((label, plan))
         else:
@@ -205,6 +207,7 @@ def choose_robust_plan(
             uncertainty.law,
             seed,
             bound_samples=0 if candidates else bounded,
+            from_step=from_step,
         )
         evaluation = evaluate(task, None if uncertainty.futures else samples, runner=runner)
         candidates.append(Candidate(label, plan, evaluation))
@@ -213,8 +216,9 @@ def choose_robust_plan(
     return RobustChoice(chosen, candidates[0], tuple(candidates), tuple(dropped), bound, risk)
 
 
-def _plan(scenario: Scenario) -> Plan:
-    return solve(scenario, solver="fast", params=PlanParams(with_bound=False)).plan
+def _plan(scenario: Scenario, from_step: int) -> Plan:
+    params = PlanParams(from_step=from_step, with_bound=False)
+    return solve(scenario, solver="fast", params=params).plan
 
 
 def _listed_quantile(scenario: Scenario, futures: tuple[Future, ...], level: float) -> Future:

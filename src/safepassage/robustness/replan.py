@@ -30,10 +30,12 @@ MOST_REPLANS = 4
 """Re-plans per future: a cell re-plans a handful of times, not at every step."""
 
 
-def replan_through(scenario: Scenario, plan: Plan, future: Future) -> Plan:
-    """``plan`` as re-planned by a cell living through ``future``."""
+def replan_through(scenario: Scenario, plan: Plan, future: Future, from_step: int = 0) -> Plan:
+    """``plan`` (made at ``from_step``) as re-planned by a cell living through ``future``."""
     news = _news(scenario, future)
-    steps = sorted({item.step for item in news if 0 < item.step < scenario.grid.horizon_steps})
+    horizon = scenario.grid.horizon_steps
+    steps = sorted({max(item.step, from_step + 1) for item in news if item.step < horizon})
+    steps = [step for step in steps if step < horizon]
     if len(steps) > MOST_REPLANS:
         steps = [*steps[: MOST_REPLANS - 1], steps[-1]]
     current = plan

@@ -53,7 +53,8 @@ class SampleTask:
 
     Future ``i`` is ``futures[i]`` when the scenario lists its futures, else sample ``i`` of
     ``law`` under ``seed``. The first ``bound_samples`` futures also get their LP bound (the
-    wait-and-see bound is their mean), computed where the future is valued.
+    wait-and-see bound is their mean), computed where the future is valued; ``from_step`` is
+    the step planning started from (nobody moves before it, in a bound as in a plan).
     """
 
     scenario: Scenario
@@ -64,6 +65,7 @@ class SampleTask:
     replan: bool = False
     stream: Stream = Stream.EVALUATE
     bound_samples: int = 0
+    from_step: int = 0
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def future(self, index: int) -> Future:
@@ -116,11 +118,12 @@ def run_chunk(task: SampleTask, start: int, stop: int) -> ChunkResult:
     for offset, index in enumerate(range(start, stop)):
         future = task.future(index)
         if index < task.bound_samples:
-            bounds.append(lp_bound(future.apply(task.scenario)).value)
+            world = future.apply(task.scenario)
+            bounds.append(lp_bound(world, from_step=task.from_step).value)
         future_arrays = FutureArrays.of(arrays, future)
         plan, where = fixed_plan, positions
         if task.replan:
-            replanned = replan_through(task.scenario, task.plan, future)
+            replanned = replan_through(task.scenario, task.plan, future, task.from_step)
             plan = PlanArrays.of(arrays, replanned)
             where = _scenario_positions(task.scenario, replanned, plan)
         out = households_out(arrays, plan, future_arrays)

@@ -28,12 +28,14 @@ from sqlalchemy.orm import Session
 from safepassage.formats.matching_csv import read_matching_folder
 from safepassage.formats.registry_rows import ColumnMapping, RawRow
 from safepassage.formats.scenario_folder import read_scenario
+from safepassage.formats.uncertainty_law import read_uncertainty
 from safepassage.matching import Explanations, MatchingParams, MatchingResult, explain
 from safepassage.matching import solve as solve_matching
 from safepassage.matching.explain import reason_kind
 from safepassage.model import Scenario
 from safepassage.planning import PlanParams, Progress, Result, solve
 from safepassage.protection.keys import KeyRing
+from safepassage.robustness.choice import RobustChoice, choose_robust_plan
 from safepassage.services.importing import ImportSummary, import_rows
 from safepassage.services.registry import Operator, households_by_source
 from safepassage.services.registry_matching import recorded_round, save_proposals
@@ -115,6 +117,14 @@ class MatchingAccount:
 
 
 @dataclass(frozen=True)
+class RobustAccount:
+    """The 1 July plan against the robust one from 1 July, across drawn futures."""
+
+    choice: RobustChoice
+    samples: int
+
+
+@dataclass(frozen=True)
 class DemoAccount:
     scenario: Scenario
     scenario_path: Path
@@ -122,6 +132,7 @@ class DemoAccount:
     planned: PlanAccount
     counterfactual: PlanAccount
     matching: MatchingAccount
+    robust: RobustAccount
     historical_out: int = HISTORICAL_OUT
 
 
@@ -203,7 +214,25 @@ def run_demo(
         out = [entry.household for entry in counterfactual.result.plan.evacuated]
         with store.session() as session:
             matching = _matching(session, operator, path, rows, out)
-    return DemoAccount(scenario, path, load, planned, counterfactual, matching)
+    robust = _robust(scenario, path, max(0, scenario.grid.step_of(COUNTERFACTUAL_FROM)))
+    return DemoAccount(scenario, path, load, planned, counterfactual, matching, robust)
+
+
+ROBUST_SAMPLES = 300
+"""Futures each candidate is valued on in the demo: enough to compare plans, a few seconds."""
+
+
+def _robust(scenario: Scenario, path: Path, from_step: int) -> RobustAccount:
+    choice = choose_robust_plan(
+        scenario,
+        read_uncertainty(path, scenario),
+        samples=ROBUST_SAMPLES,
+        build_samples=2,
+        bound_samples=8,
+        seed=2018,
+        from_step=from_step,
+    )
+    return RobustAccount(choice, ROBUST_SAMPLES)
 
 
 def _matching(
