@@ -23,23 +23,27 @@ Decisions taken here (docs/registry-import.md explains them to users):
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import yaml
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
 from safepassage.formats.problems import InputError, Problem
+from safepassage.formats.tables import (
+    LONGEST_CELL,
+    BadValueError,
+    Row,
+    Wording,
+    csv_rows,
+    read_text,
+    xlsx_rows,
+)
 from safepassage.model.registry import (
     PIPELINE,
     IdentityDocument,
@@ -157,8 +161,13 @@ DATE_FORMATS = "YYYY-MM-DD or DD/MM/YYYY"
 BIRTH_FORMATS = "YYYY, YYYY-MM, YYYY-MM-DD or DD/MM/YYYY"
 
 
-class _BadValueError(Exception):
-    """What is wrong with a value and what to write instead; never the value itself."""
+_WORDING = Wording(
+    unreadable="cannot be read: {reason}",
+    not_utf8="is not UTF-8 text: save it as 'CSV UTF-8'",
+    bad_csv="is not a well-formed CSV file: export it again",
+    bad_csv_whole=True,
+)
+_NOT_A_WORKBOOK = "is not an XLSX workbook: save it as .xlsx"
 
 
 # -- raw rows --------------------------------------------------------------------------------
@@ -168,11 +177,13 @@ class _BadValueError(Exception):
 class RawRow:
     """One row as the file has it. ``number`` is the row a spreadsheet shows (the header is
     row 1); ``overflow`` holds cells to the right of the last header, kept so a quarantined
-    row is stored whole."""
+    row is stored whole; ``too_long`` names the cells longer than a spreadsheet allows, kept
+    cut to that length, which make the row bad (and quarantined), not the file."""
 
     number: int
     values: Mapping[str, str]
     overflow: tuple[str, ...] = ()
+    too_long: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -183,82 +194,41 @@ class RawTable:
 
 def read_table(path: Path) -> RawTable:
     """Read a ``.csv`` or ``.xlsx`` file (the first sheet: KoboToolbox puts the main table
-    first and repeat groups after it), or raise :class:`InputError`."""
+    first and repeat groups after it), or raise :class:`InputError`. CSV is UTF-8 with or
+    without a byte order mark, its delimiter the one of comma, semicolon and tab found most
+    in the header line (KoboToolbox exports use semicolons)."""
+    file = str(path)
+    problems: list[Problem] = []
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return _table(str(path), _csv_cells(path))
-    if suffix == ".xlsx":
-        return _table(str(path), _xlsx_cells(path))
-    raise InputError(
-        [Problem(str(path), None, None, "is neither .csv nor .xlsx: export the table as one")]
-    )
+        text = read_text(path, file, _WORDING, problems)
+        header_line = "" if text is None else text.split("\n", 1)[0]
+        delimiter = max((",", ";", "\t"), key=header_line.count)
+        rows = (
+            []
+            if text is None
+            else list(
+                csv_rows(
+                    file, text, _WORDING, problems, delimiter=delimiter, strip=False, by_record=True
+                )
+            )
+        )
+    elif suffix == ".xlsx":
+        rows = list(xlsx_rows(path, file, problems, not_a_workbook=_NOT_A_WORKBOOK))
+    else:
+        problems.append(
+            Problem(file, None, None, "is neither .csv nor .xlsx: export the table as one")
+        )
+        rows = []
+    if problems:
+        raise InputError(problems)
+    return _table(file, rows)
 
 
-def _csv_cells(path: Path) -> list[list[str]]:
-    """CSV in UTF-8 with or without a byte order mark; the delimiter is the one of comma,
-    semicolon and tab found most in the header line (KoboToolbox exports use semicolons)."""
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as error:
-        raise InputError(
-            [Problem(str(path), None, None, f"cannot be read: {error.strerror}")]
-        ) from None
-    except UnicodeDecodeError:
-        raise InputError(
-            [Problem(str(path), None, None, "is not UTF-8 text: save it as 'CSV UTF-8'")]
-        ) from None
-    header_line = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=header_line.count)
-    try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error:
-        raise InputError(
-            [Problem(str(path), None, None, "is not a well-formed CSV file: export it again")]
-        ) from None
-
-
-def _xlsx_cells(path: Path) -> list[list[str]]:
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except OSError as error:
-        raise InputError(
-            [Problem(str(path), None, None, f"cannot be read: {error.strerror}")]
-        ) from None
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError):
-        raise InputError(
-            [Problem(str(path), None, None, "is not an XLSX workbook: save it as .xlsx")]
-        ) from None
-    try:
-        if not book.worksheets:
-            return []
-        return [
-            [_cell_text(value) for value in row]
-            for row in book.worksheets[0].iter_rows(values_only=True)
-        ]
-    finally:
-        book.close()
-
-
-def _cell_text(value: Any) -> str:
-    """A spreadsheet cell as the text a CSV export of it would hold: whole numbers without
-    ``.0`` (a year typed as 1985 is stored as a float), dates as ISO dates."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time() else value.isoformat()
-    if isinstance(value, date | time):
-        return value.isoformat()
-    return str(value)
-
-
-def _table(file: str, cells: list[list[str]]) -> RawTable:
-    if not cells:
+def _table(file: str, rows: list[Row]) -> RawTable:
+    if not rows:
         raise InputError([Problem(file, None, None, "is empty: row 1 must hold the headers")])
-    header_cells = [cell.strip() for cell in cells[0]]
+    header_cells = [cell.strip() for cell in rows[0].cells]
     while header_cells and not header_cells[-1]:
         header_cells.pop()
     problems: list[Problem] = []
@@ -284,16 +254,20 @@ def _table(file: str, cells: list[list[str]]) -> RawTable:
     if problems:
         raise InputError(problems)
     headers = tuple(header_cells)
-    rows = []
-    for number, row in enumerate(cells[1:], start=2):
-        if not any(cell.strip() for cell in row):
+    raw_rows = []
+    for row in rows[1:]:
+        cells = row.cells
+        if not any(cell.strip() for cell in cells):
             continue
-        overflow = list(row[len(headers) :])
+        overflow = list(cells[len(headers) :])
         while overflow and not overflow[-1].strip():
             overflow.pop()
-        values = {header: row[i] if i < len(row) else "" for i, header in enumerate(headers)}
-        rows.append(RawRow(number, values, tuple(overflow)))
-    return RawTable(headers, tuple(rows))
+        values = {header: cells[i] if i < len(cells) else "" for i, header in enumerate(headers)}
+        too_long = tuple(
+            headers[i] if i < len(headers) else f"column {i + 1}" for i in row.too_long
+        )
+        raw_rows.append(RawRow(row.number, values, tuple(overflow), too_long))
+    return RawTable(headers, tuple(raw_rows))
 
 
 # -- the column mapping ----------------------------------------------------------------------
@@ -510,6 +484,10 @@ class RowErrors:
 def check_row(row: RawRow, columns: Columns, *, file: str, today: date) -> RegistryRow | RowErrors:
     """Check every field of ``row`` and report each bad one; see the module for the rules."""
     problems = [Problem(file, row.number, where, message) for where, message in columns.problems]
+    problems.extend(
+        Problem(file, row.number, header, f"is longer than {LONGEST_CELL:,} characters: shorten it")
+        for header in row.too_long
+    )
     if any(cell.strip() for cell in row.overflow):
         problems.append(
             Problem(
@@ -608,7 +586,7 @@ class _Cells:
             return default
         try:
             return parser(text)
-        except _BadValueError as error:
+        except BadValueError as error:
             self.report(name, str(error))
             return default
 
@@ -641,13 +619,13 @@ def _document(cells: _Cells, nationality: str) -> IdentityDocument | None:
 
 def _identifier(text: str) -> str:
     if len(text) > LONGEST_TEXT or not text.isprintable():
-        raise _BadValueError(f"is not an identifier: at most {LONGEST_TEXT} printable characters")
+        raise BadValueError(f"is not an identifier: at most {LONGEST_TEXT} printable characters")
     return text
 
 
 def _place_id(text: str) -> str:
     if not _PLACE_ID.fullmatch(text):
-        raise _BadValueError(
+        raise BadValueError(
             "is not a place id of the scenario: letters, digits, '-', '_', '.' or ':', "
             "at most 64 characters"
         )
@@ -661,7 +639,7 @@ def _place_ids(text: str) -> tuple[str, ...]:
 def _host_countries(text: str) -> tuple[str, ...]:
     codes = {item.upper() for item in _SEPARATORS.split(text) if item}
     if not codes <= ISO_COUNTRIES:
-        raise _BadValueError(
+        raise BadValueError(
             "lists a code that is not an ISO 3166 alpha-3 country code (SYR, JOR, DEU...): "
             "separate codes with spaces or ';'"
         )
@@ -674,13 +652,13 @@ def _priority(text: str) -> int:
     except ValueError:
         number = 0.0
     if number not in (1, 2, 3):
-        raise _BadValueError("must be 1, 2 or 3 (3 the most urgent), or empty to follow risk")
+        raise BadValueError("must be 1, 2 or 3 (3 the most urgent), or empty to follow risk")
     return int(number)
 
 
 def _name_arabic(text: str) -> str:
     if _LATIN_LETTER.search(text) or len(text) > LONGEST_TEXT:
-        raise _BadValueError(
+        raise BadValueError(
             "is the name in Arabic script and holds Latin letters: put the Latin form in name_icao"
         )
     return " ".join(text.split())
@@ -689,7 +667,7 @@ def _name_arabic(text: str) -> str:
 def _name_icao(text: str) -> str:
     name = " ".join(text.upper().replace("-", " ").translate(_APOSTROPHES).split())
     if not _ICAO_NAME.fullmatch(name) or len(name) > LONGEST_TEXT:
-        raise _BadValueError(
+        raise BadValueError(
             "must be written as in the passport's machine-readable zone: letters A-Z and "
             "spaces only (hyphens become spaces, apostrophes are dropped); transliterate "
             "other letters as the passport does and write spaces, not '<'"
@@ -700,7 +678,7 @@ def _name_icao(text: str) -> str:
 def _aliases_of(text: str) -> tuple[str, ...]:
     names = tuple(" ".join(item.split()) for item in text.split(";") if item.strip())
     if any(len(name) > LONGEST_TEXT or not name.isprintable() for name in names):
-        raise _BadValueError(f"names are separated by ';', each at most {LONGEST_TEXT} characters")
+        raise BadValueError(f"names are separated by ';', each at most {LONGEST_TEXT} characters")
     return names
 
 
@@ -715,9 +693,9 @@ def _birth(text: str, today: date) -> PartialDate:
         else:
             raise ValueError
     except ValueError:
-        raise _BadValueError(f"is not a date of birth: write {BIRTH_FORMATS}") from None
+        raise BadValueError(f"is not a date of birth: write {BIRTH_FORMATS}") from None
     if (birth.year, birth.month or 1, birth.day or 1) > (today.year, today.month, today.day):
-        raise _BadValueError("is in the future: check the year")
+        raise BadValueError("is in the future: check the year")
     return birth
 
 
@@ -731,13 +709,13 @@ def _date(text: str) -> date:
             return date.fromisoformat(text)
     except ValueError:
         pass
-    raise _BadValueError(f"is not a date: write {DATE_FORMATS}")
+    raise BadValueError(f"is not a date: write {DATE_FORMATS}")
 
 
 def _after(text: str, today: date) -> date:
     until = _date(text)
     if until <= today:
-        raise _BadValueError("must be after today: a record past its retention date is purged")
+        raise BadValueError("must be after today: a record past its retention date is purged")
     return until
 
 
@@ -745,7 +723,7 @@ def _sex(text: str) -> Sex:
     try:
         return _SEX[text.casefold()]
     except KeyError:
-        raise _BadValueError(
+        raise BadValueError(
             "must be M, F or X (unspecified); male and female are read too"
         ) from None
 
@@ -753,14 +731,14 @@ def _sex(text: str) -> Sex:
 def _word(text: str) -> str:
     word = " ".join(text.casefold().split())
     if len(word) > 64 or not word.isprintable():
-        raise _BadValueError("must be a short word or phrase, at most 64 characters")
+        raise BadValueError("must be a short word or phrase, at most 64 characters")
     return word
 
 
 def _travel_code(text: str) -> str:
     code = text.upper()
     if code not in TRAVEL_DOCUMENT_CODES:
-        raise _BadValueError(
+        raise BadValueError(
             "must be a three-letter code as in passports: ISO 3166 alpha-3 (SYR, PSE...) or "
             "ICAO's XXA (stateless), XXB or XXC (refugee), XXX (unspecified)"
         )
@@ -770,7 +748,7 @@ def _travel_code(text: str) -> str:
 def _document_number(text: str) -> str:
     number = "".join(text.upper().split())
     if not _DOCUMENT_NUMBER.fullmatch(number):
-        raise _BadValueError(
+        raise BadValueError(
             "must be letters A-Z, digits, '-' or '/' as printed on the document, at most 30"
         )
     return number
@@ -779,7 +757,7 @@ def _document_number(text: str) -> str:
 def _needs(text: str) -> tuple[str, ...]:
     needs = tuple(dict.fromkeys(item.casefold() for item in _SEPARATORS.split(text) if item))
     if any(len(need) > 64 or not need.isprintable() for need in needs):
-        raise _BadValueError("must be words (medical, mobility...) separated by spaces or ';'")
+        raise BadValueError("must be words (medical, mobility...) separated by spaces or ';'")
     return needs
 
 
@@ -787,12 +765,12 @@ def _risk(text: str) -> RiskLevel:
     try:
         return RiskLevel(text.casefold())
     except ValueError:
-        raise _BadValueError("must be high, medium or low") from None
+        raise BadValueError("must be high, medium or low") from None
 
 
 def _free_text(text: str) -> str:
     if len(text) > LONGEST_TEXT or not text.isprintable():
-        raise _BadValueError(f"must be one line of at most {LONGEST_TEXT} characters")
+        raise BadValueError(f"must be one line of at most {LONGEST_TEXT} characters")
     return text
 
 
@@ -802,13 +780,13 @@ def _consent(text: str) -> bool:
         return True
     if word in _NO:
         return False
-    raise _BadValueError("must be yes or no (true/false and 1/0 are read too)")
+    raise BadValueError("must be yes or no (true/false and 1/0 are read too)")
 
 
 def _phone(text: str) -> str:
     number = text.translate(_PHONE_PUNCTUATION)
     if not _PHONE.fullmatch(number):
-        raise _BadValueError("must be a phone number: 6 to 15 digits, '+' and the country code")
+        raise BadValueError("must be a phone number: 6 to 15 digits, '+' and the country code")
     return number
 
 
@@ -816,7 +794,7 @@ def _status(text: str) -> Status:
     for step in PIPELINE:
         if step.value == text.casefold():
             return step
-    raise _BadValueError(
+    raise BadValueError(
         "must be a status of the pipeline a registration may start at: "
         + ", ".join(step.value for step in PIPELINE)
     )
