@@ -46,13 +46,18 @@ from safepassage.protection.export_box import WeakPassphrase
 from safepassage.protection.keys import KeyRing, KeyRingUnavailable, load_key_ring
 from safepassage.protection.sealing import Sealer
 from safepassage.services.accounts import AccountRefused, UnknownAccount
+from safepassage.services.database import (
+    Database,
+    current_revision,
+    data_folder,
+    head_revision,
+    open_database,
+)
 from safepassage.services.dedup import MergeRefused
 from safepassage.services.operations import ManifestRefused, ResolutionRefused
 from safepassage.services.registry import UnknownRecord
 from safepassage.services.registry_matching import OverrideRefused, RoundRefused
 from safepassage.services.registry_planning import RegistryDoesNotFit
-from safepassage.store.database import Database, data_folder, open_database
-from safepassage.store.schema import current_revision, head_revision
 from safepassage.web import app as pages_app
 
 API_PREFIX = "/api"

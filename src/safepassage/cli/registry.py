@@ -22,10 +22,9 @@ from safepassage.cli.registry_options import (
 )
 from safepassage.model.registry import Status, StatusChangeRefused
 from safepassage.protection.keys import KEY_FILE_ENV, KEYS_ENV, KeyRing, write_key_ring
-from safepassage.services import backup, registry, retention
+from safepassage.services import audit_log, backup, registry, retention
+from safepassage.services.database import current_revision, head_revision, upgrade
 from safepassage.services.keys import rotate_keys
-from safepassage.store import audit
-from safepassage.store.schema import current_revision, head_revision, upgrade
 
 console = Console()
 
@@ -108,7 +107,7 @@ def keys_rotate(
 def audit_verify(db: DbOption = None, key_file: KeyFileOption = None) -> None:
     """Check every link of the audit chain; exit 1 if anything was edited, deleted or moved."""
     with registry_session(db, key_file, "auditor") as (session, operator):
-        report = audit.verify(session, operator.ring)
+        report = audit_log.verify_chain(session, operator.ring)
     if report.intact:
         console.print(f"audit log intact: {report.entries} entries")
         return

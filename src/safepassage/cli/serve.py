@@ -17,7 +17,6 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy.exc import OperationalError
 
 from safepassage.cli.registry_options import (
     ActorOption,
@@ -29,7 +28,7 @@ from safepassage.cli.registry_options import (
 from safepassage.policy import Role, Scope, ScopeRefused
 from safepassage.services import accounts
 from safepassage.services.accounts import AccountRefused, Enrolment, UnknownAccount
-from safepassage.store.database import DatabaseUnavailable
+from safepassage.services.database import DatabaseUnavailable, OperationalError
 
 PASSWORD_ENV = "SAFEPASSAGE_NEW_PASSWORD"
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
