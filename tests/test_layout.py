@@ -49,3 +49,41 @@ def test_the_check_sees_an_import_inside_a_function(tmp_path: Path) -> None:
         "def page():\n    from sqlalchemy import select\n    import safepassage.store.tables\n"
     )
     assert forbidden_in(module) == ["safepassage.store.tables", "sqlalchemy", "sqlalchemy.select"]
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_cycles(package: str) -> list[list[str]]:
+    """Cycles among the modules of ``package`` (imports inside functions included: a
+    deferred import is still a circle, only hidden)."""
+    folder = PACKAGE.parent.joinpath(*package.split("."))
+    modules = {module_name(path): path for path in folder.rglob("*.py")}
+    graph = {
+        name: sorted(
+            other for other in modules if other != name and other in imported_modules(path)
+        )
+        for name, path in modules.items()
+    }
+    cycles: list[list[str]] = []
+    done: set[str] = set()
+
+    def visit(name: str, trail: list[str]) -> None:
+        if name in trail:
+            cycles.append([*trail[trail.index(name) :], name])
+            return
+        if name in done:
+            return
+        for other in graph[name]:
+            visit(other, [*trail, name])
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name, [])
+    return cycles
+
+
+def test_the_store_has_no_import_circle() -> None:
+    assert import_cycles("safepassage.store") == []

@@ -11,7 +11,8 @@ from __future__ import annotations
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from safepassage.store.database import Database, DatabaseUnavailable, data_folder, open_database
+from safepassage.store.database import Database, DatabaseUnavailable, data_folder
+from safepassage.store.engines import open_database
 from safepassage.store.schema import current_revision, head_revision, upgrade
 
 __all__ = [
