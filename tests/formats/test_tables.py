@@ -90,6 +90,22 @@ def test_a_part_larger_than_its_header_says_stops_at_the_declared_size(
     assert row is None and message == "is not an XLSX workbook: save it as .xlsx"
 
 
+def test_an_encrypted_part_is_refused_as_no_workbook(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The encryption flag set on every part, in the local and the central headers."""
+    path = workbook(tmp_path / "people.xlsx", HEAD + GOOD_ROWS + TAIL)
+    data = bytearray(path.read_bytes())
+    for signature, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        start = data.find(signature)
+        while start != -1:
+            data[start + flag_at] |= 1
+            start = data.find(signature, start + 4)
+    path.write_bytes(bytes(data))
+    [(row, message)] = refused(path, caplog)
+    assert row is None and message == "is not an XLSX workbook: save it as .xlsx"
+
+
 def test_reading_stops_past_the_row_limit(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:

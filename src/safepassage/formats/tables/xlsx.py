@@ -54,9 +54,11 @@ _BROKEN = (
     OverflowError,
     EOFError,
     NotImplementedError,
+    RuntimeError,
 )
 """What openpyxl, zipfile and the XML parser raise on a malformed workbook (defusedxml's
-refusals of entities and DTDs are ValueErrors)."""
+refusals of entities and DTDs are ValueErrors; zipfile refuses an encrypted part with a
+RuntimeError)."""
 
 
 _UNREADABLE_FROM_HERE = (
