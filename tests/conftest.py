@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import os
 import uuid
+import zipfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
@@ -11,6 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from openpyxl import Workbook
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -210,3 +213,44 @@ def enrolled_account(
     )
     assert approval.code is not None
     return account_requests.enrol(session, operator.sealer, approval.code, password)
+
+
+# -- hand-made workbooks ----------------------------------------------------------------------
+
+SECRET = "Mohammad Al-Hariri"
+"""A (synthetic) name in a broken cell: it must come back in no message and no log."""
+SHEET = "xl/worksheets/sheet1.xml"
+HEAD = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    "<sheetData>"
+)
+TAIL = "</sheetData></worksheet>"
+
+
+def text_cell(reference: str, text: str) -> str:
+    return f'<c r="{reference}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+GOOD_ROWS = (
+    '<row r="1">' + text_cell("A1", "person_id") + text_cell("B1", "sex") + "</row>"
+    '<row r="2">' + text_cell("A2", "k1") + text_cell("B2", "f") + "</row>"
+)
+
+
+def workbook(path: Path, sheet_xml: str | bytes, *, level: int = 6) -> Path:
+    """A workbook openpyxl wrote, with its first sheet's XML replaced."""
+    book = Workbook()
+    book.active.append(["x"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with (
+        zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as target,
+    ):
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == SHEET:
+                data = sheet_xml.encode() if isinstance(sheet_xml, str) else sheet_xml
+            target.writestr(info.filename, data)
+    return path

@@ -24,7 +24,7 @@ from api_support import (
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from conftest import build, crossing
+from conftest import GOOD_ROWS, HEAD, SECRET, TAIL, build, crossing, workbook
 from safepassage.formats.plan_json import write_plan
 from safepassage.formats.scenario_folder import write_scenario
 from safepassage.model import Household, NodeKind, Plan, Stop
@@ -33,6 +33,8 @@ from safepassage.policy import Role
 from safepassage.protection.export_box import open_export
 from safepassage.store.tables import AuditRow
 from safepassage.synthetic.registry_file import write_registry_file
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 PASSPHRASE = "a long export passphrase"
 
@@ -304,6 +306,28 @@ def test_a_coordinator_imports_a_file_and_exports_counts(
     counts = client.get("/api/exports/hxl", headers=coordinator)
     assert counts.headers["content-type"].startswith("text/csv")
     assert counts.text.splitlines()[1].startswith("#loc+code")
+
+
+@pytest.mark.parametrize("shared_string", [False, True])
+def test_a_malformed_workbook_is_a_400_naming_no_value(
+    client: TestClient,
+    as_: dict[Role, dict[str, str]],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    shared_string: bool,
+) -> None:
+    cell = '<c r="A3" t="s"><v>999</v></c>' if shared_string else f'<c r="A3"><v>{SECRET}</v></c>'
+    path = workbook(tmp_path / "people.xlsx", HEAD + GOOD_ROWS + f'<row r="3">{cell}</row>' + TAIL)
+    with caplog.at_level("DEBUG"):
+        refused = client.post(
+            "/api/imports",
+            headers={**as_[Role.COORDINATOR], "Content-Type": XLSX},
+            content=path.read_bytes(),
+        )
+    assert refused.status_code == 400, refused.text
+    [problem] = refused.json()["detail"]["problems"]
+    assert problem["row"] == 3 and "save it again as .xlsx" in problem["message"]
+    assert SECRET not in refused.text and SECRET not in caplog.text
 
 
 def test_an_upload_imports_rows_and_quarantines_the_bad_ones_unseen(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from conftest import GOOD_ROWS, HEAD, SECRET, TAIL, workbook
 from safepassage.cli.importing import commands, quarantine_app
 from safepassage.protection import KeyRing, write_key_ring
 from safepassage.store.schema import upgrade
@@ -82,3 +83,15 @@ def test_retry_after_a_mapping_fix(registry_args: list[str], tmp_path: Path) -> 
     assert re.search(r"quarantine entries settled\s+│\s+1 │", retried.output)
     listed = runner.invoke(app, ["quarantine", "list", "--db", registry_args[1]])
     assert "No row is waiting in quarantine." in listed.output
+
+
+def test_a_malformed_workbook_exits_with_2_and_names_no_value(
+    registry_args: list[str], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = HEAD + GOOD_ROWS + f'<row r="3"><c r="A3" t="n"><v>{SECRET}</v></c></row>' + TAIL
+    path = workbook(tmp_path / "export.xlsx", broken)
+    with caplog.at_level("DEBUG"):
+        result = runner.invoke(app, ["import", str(path), *registry_args])
+    assert result.exit_code == 2, result.output
+    assert "row 3: sheet 1 cannot be read from this row on" in " ".join(result.output.split())
+    assert SECRET not in result.output and SECRET not in caplog.text

@@ -22,7 +22,6 @@ from fastapi import FastAPI, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import SQLAlchemyError
 
 from safepassage.api.deps import Server
 from safepassage.api.errors import invalid_request
@@ -63,14 +62,20 @@ from safepassage.services.account_requests import (
 )
 from safepassage.services.accounts import AccountRefused, UnknownAccount
 from safepassage.services.audit_anchors import ChainPosition, anchor_if_moved
+from safepassage.services.database import (
+    Database,
+    DatabaseError,
+    current_revision,
+    data_folder,
+    head_revision,
+    open_database,
+)
 from safepassage.services.dedup import MergeRefused
 from safepassage.services.keys import KeyNotActive, KeysInForce
 from safepassage.services.operations import ManifestRefused, PlaceRefused, ResolutionRefused
 from safepassage.services.registry import UnknownRecord
 from safepassage.services.registry_matching import OverrideRefused, RoundRefused
 from safepassage.services.registry_planning import RegistryDoesNotFit
-from safepassage.store.database import Database, data_folder, open_database
-from safepassage.store.schema import current_revision, head_revision
 from safepassage.web import app as pages_app
 from safepassage.web.api_docs import api_docs
 
@@ -208,7 +213,7 @@ async def keep_anchoring(server: Server, folder: Path) -> None:
     while True:
         try:
             written = await anyio.to_thread.run_sync(anchor, limiter=anyio.CapacityLimiter(1))
-        except (OSError, SQLAlchemyError, KeyRingUnavailable) as error:
+        except (OSError, DatabaseError, KeyRingUnavailable) as error:
             logger.warning("audit anchor not written: %s", type(error).__name__)
         await anyio.sleep(server.settings.anchor_seconds)
 

@@ -17,17 +17,15 @@ import anyio
 import anyio.to_thread
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from safepassage.api.settings import Settings
-from safepassage.policy import Action, allowed, scope_filter
+from safepassage.policy import Action, allowed
 from safepassage.protection.sealing import Sealer
+from safepassage.services import households
 from safepassage.services.accounts import Account, SessionKind, account_for_token
+from safepassage.services.database import Database, Session
 from safepassage.services.keys import KeysInForce
-from safepassage.services.registry import IN_LIST_LIMIT, Operator, UnknownRecord
-from safepassage.store.database import Database
-from safepassage.store.tables import HouseholdRow, PersonRow
+from safepassage.services.registry import Operator
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ROW_ID_MAX = 2**31 - 1
@@ -193,26 +191,9 @@ OperatorDep = Annotated[Operator, Depends(get_operator)]
 
 def check_household(session: Session, account: Account, household_id: str) -> None:
     """Refuse, as unknown, a household that does not exist or is not in scope."""
-    found = session.execute(
-        select(HouseholdRow.id).where(HouseholdRow.id == household_id, scope_filter(account.scope))
-    ).first()
-    if found is None:
-        raise UnknownRecord(f"no household {household_id} in the registry")
+    households.check_household(session, account.scope, household_id)
 
 
 def check_persons(session: Session, account: Account, person_ids: Iterable[str]) -> None:
     """Refuse, as unknown, the first person that does not exist or is not in scope."""
-    wanted = list(dict.fromkeys(person_ids))
-    visible: set[str] = set()
-    for start in range(0, len(wanted), IN_LIST_LIMIT):
-        chunk = wanted[start : start + IN_LIST_LIMIT]
-        visible.update(
-            session.execute(
-                select(PersonRow.id)
-                .join(HouseholdRow, PersonRow.household_id == HouseholdRow.id)
-                .where(PersonRow.id.in_(chunk), scope_filter(account.scope))
-            ).scalars()
-        )
-    for person_id in wanted:
-        if person_id not in visible:
-            raise UnknownRecord(f"no person {person_id} in the registry")
+    households.check_persons(session, account.scope, person_ids)

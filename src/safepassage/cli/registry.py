@@ -33,8 +33,8 @@ from safepassage.protection.keys import (
 )
 from safepassage.services import backup, registry, retention
 from safepassage.services.audit_anchors import verify_with_anchors, write_anchor
+from safepassage.services.database import current_revision, head_revision, upgrade
 from safepassage.services.keys import rotate_key_file
-from safepassage.store.schema import current_revision, head_revision, upgrade
 
 console = Console()
 

@@ -16,8 +16,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
 from safepassage.model import Scenario
 from safepassage.protection.export_box import WeakPassphrase, check_passphrase
@@ -27,11 +25,19 @@ from safepassage.protection.keys import (
     KeyRingUnavailable,
     load_key_ring,
 )
+from safepassage.services.database import (
+    Database,
+    DatabaseUnavailable,
+    OperationalError,
+    Session,
+    current_revision,
+    data_folder,
+    head_revision,
+    open_database,
+)
 from safepassage.services.keys import KeyNotActive, ring_in_force
 from safepassage.services.registry import Operator
 from safepassage.services.registry_planning import RegistryDoesNotFit, scenario_from_registry
-from safepassage.store.database import Database, DatabaseUnavailable, data_folder, open_database
-from safepassage.store.schema import current_revision, head_revision
 
 errors = Console(stderr=True)
 

@@ -9,14 +9,13 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.exc import OperationalError
 
 from safepassage.cli.registry_options import (
     DbOption,
     KeyFileOption,
     fail,
 )
-from safepassage.store.database import DatabaseUnavailable
+from safepassage.services.database import DatabaseUnavailable, OperationalError
 
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 

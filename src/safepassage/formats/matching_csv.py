@@ -53,6 +53,17 @@ import numpy as np
 import yaml
 
 from safepassage.formats.problems import InputError, Problem
+from safepassage.formats.tables import (
+    BadValueError,
+    Header,
+    Table,
+    Wording,
+    csv_rows,
+    header_text,
+    open_table,
+    parsers,
+    read_text,
+)
 from safepassage.matching.explain import Explanations
 from safepassage.matching.model import (
     PREFERENCE_DEPTH,
@@ -106,74 +117,59 @@ WEIGHT_KEYS = ("placement", "relatives", "language", "preference", "outcome", "r
 SEPARATOR = ";"
 
 _T = TypeVar("_T")
-_TRUE = frozenset({"true", "yes", "1"})
-_FALSE = frozenset({"false", "no", "0"})
-
-
-class _Bad(Exception):
-    """A value that cannot be used; the message says what to write instead."""
+_WORDING = Wording(
+    missing="file is missing: add it {expected}",
+    unreadable="cannot be read ({reason})",
+    not_utf8='is not UTF-8: save it as "CSV UTF-8"',
+    bad_csv="cannot be read as CSV: check the quotes",
+)
+_HEADER = Header(
+    missing="missing column(s) {missing}: the header is `{header}`",
+    wrong_width="row has {cells} cells but the header has {width}: quote cells that contain commas",
+    refuse_missing=True,
+)
 
 
 def _whole(text: str, least: int = 0) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise _Bad(f"is not a whole number: write a whole number of at least {least}") from None
-    if value < least:
-        raise _Bad(f"must be at least {least}")
-    return value
+    return parsers.whole(
+        text,
+        least,
+        not_whole=f"is not a whole number: write a whole number of at least {least}",
+        too_small=f"must be at least {least}",
+    )
 
 
 def _share(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise _Bad("is not a number: write a number between 0 and 1") from None
-    if not 0.0 <= value <= 1.0:
-        raise _Bad("must lie between 0 and 1")
-    return value
+    return parsers.share(
+        text,
+        not_number="is not a number: write a number between 0 and 1",
+        out_of_range="must lie between 0 and 1",
+    )
 
 
 def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise _Bad("is not a date: write it as YYYY-MM-DD, e.g. 2018-10-17") from None
+    return parsers.iso_date(text, "is not a date: write it as YYYY-MM-DD, e.g. 2018-10-17")
 
 
 def _flag(text: str) -> bool:
-    if text.lower() in _TRUE:
-        return True
-    if text.lower() in _FALSE:
-        return False
-    raise _Bad("write true or false")
+    return parsers.boolean(text, "write true or false")
 
 
 def _choice(options: Sequence[str]) -> Callable[[str], str]:
-    def parse(text: str) -> str:
-        if text.lower() not in options:
-            raise _Bad(f"write one of {', '.join(options)}")
-        return text.lower()
-
-    return parse
+    named = {option: option for option in options}
+    message = f"write one of {', '.join(options)}"
+    return lambda text: parsers.choice(text, named, message)
 
 
 def _items(text: str) -> list[str]:
-    items = [item.strip() for item in text.split(SEPARATOR)]
-    if any(not item for item in items):
-        raise _Bad(f"has an empty item: separate items with '{SEPARATOR}' and nothing else")
-    return items
-
-
-@dataclass
-class _Table:
-    file: str
-    columns: Mapping[str, int]
-    width: int
-    rows: Iterator[tuple[int, list[str]]]
+    return parsers.items(
+        text, SEPARATOR, f"has an empty item: separate items with '{SEPARATOR}' and nothing else"
+    )
 
 
 class _Reader:
+    """The round's files on the table core; every problem collected in ``problems``."""
+
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.problems: list[Problem] = []
@@ -183,66 +179,24 @@ class _Reader:
 
     def table(
         self, file: str, required: Sequence[str], optional: Sequence[str] = (), *, needed: bool
-    ) -> _Table | None:
+    ) -> Table | None:
         path = self.folder / file
-        header = ",".join(required) + "".join(f"[,{name}]" for name in optional)
-        if not path.exists():
-            if needed:
-                self.report(file, None, None, f"file is missing: add it with the header `{header}`")
+        if not needed and not path.exists():
             return None
-        try:
-            text = path.read_bytes().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            self.report(file, None, None, 'is not UTF-8: save it as "CSV UTF-8"')
+        expected = f"with the header `{header_text(required, optional)}`"
+        text = read_text(path, file, _WORDING, self.problems, expected=expected)
+        if text is None:
             return None
-        except OSError as error:
-            self.report(file, None, None, f"cannot be read ({error.strerror})")
-            return None
-        rows = self._rows(file, text)
-        first = next(rows, None)
-        if first is None:
-            self.report(file, None, None, f"file is empty: expected the header `{header}`")
-            return None
-        _line, names = first
-        columns: dict[str, int] = {}
-        for index, name in enumerate(names):
-            columns.setdefault(name.lower(), index)
-        missing = [c for c in required if c not in columns]
-        if missing:
-            self.report(
-                file, 1, None, f"missing column(s) {', '.join(missing)}: the header is `{header}`"
-            )
-            return None
-        return _Table(file, columns, len(names), rows)
+        rows = csv_rows(file, text, _WORDING, self.problems)
+        return open_table(file, rows, required, optional, _HEADER, self.problems)
 
-    def _rows(self, file: str, text: str) -> Iterator[tuple[int, list[str]]]:
-        reader = csv.reader(io.StringIO(text, newline=""))
-        last = 0
-        try:
-            for cells in reader:
-                first, last = last + 1, reader.line_num
-                stripped = [cell.strip() for cell in cells]
-                if any(stripped):
-                    yield first, stripped
-        except csv.Error:
-            self.report(file, last + 1, None, "cannot be read as CSV: check the quotes")
-
-    def records(self, table: _Table) -> Iterator[tuple[int, dict[str, str]]]:
-        for row, cells in table.rows:
-            if len(cells) != table.width:
-                self.report(
-                    table.file,
-                    row,
-                    None,
-                    f"row has {len(cells)} cells but the header has {table.width}: quote cells "
-                    "that contain commas",
-                )
-                continue
-            yield row, {name: cells[index] for name, index in table.columns.items()}
+    def records(self, table: Table) -> Iterator[tuple[int, dict[str, str]]]:
+        for row in table.records():
+            yield row.number, {name: row.cells[index] for name, index in table.columns.items()}
 
     def value(
         self,
-        table: _Table,
+        table: Table,
         row: int,
         record: Mapping[str, str],
         field: str,
@@ -258,7 +212,7 @@ class _Reader:
             return default
         try:
             return parse(text)
-        except _Bad as bad:
+        except BadValueError as bad:
             self.report(table.file, row, field, str(bad))
             return None
 
@@ -429,12 +383,14 @@ def _languages(size: int | None) -> Callable[[str], list[tuple[str, int]]]:
             code, _, count = item.partition(":")
             code = code.strip().lower()
             if not code:
-                raise _Bad("has a language without a code: write e.g. ar;en:2")
+                raise BadValueError("has a language without a code: write e.g. ar;en:2")
             if any(code == known for known, _n in result):
-                raise _Bad("lists a language twice")
+                raise BadValueError("lists a language twice")
             speakers = _whole(count.strip(), 1) if count else (size or 1)
             if size is not None and speakers > size:
-                raise _Bad("names more speakers of a language than the household has members")
+                raise BadValueError(
+                    "names more speakers of a language than the household has members"
+                )
             result.append((code, speakers))
         return result
 

@@ -23,27 +23,29 @@ Decisions taken here (docs/registry-import.md explains them to users):
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import yaml
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
+from safepassage.formats import registry_values as values
 from safepassage.formats.problems import InputError, Problem
+from safepassage.formats.tables import (
+    LONGEST_CELL,
+    BadValueError,
+    Row,
+    Wording,
+    csv_rows,
+    read_text,
+    xlsx_rows,
+)
 from safepassage.model.registry import (
-    PIPELINE,
     IdentityDocument,
-    PartialDate,
     PersonalData,
     RiskLevel,
     Sex,
@@ -91,74 +93,14 @@ HOUSEHOLD_FIELDS = (Field.ORIGIN, Field.PRIORITY, Field.CLEARED_FOR, Field.HOSTS
 DEFAULT_MAPPING = "kobo_mapping.yaml"
 EXTENDS_DEFAULT = "default"
 RISK_PRIORITY = {RiskLevel.HIGH: 3, RiskLevel.MEDIUM: 2, RiskLevel.LOW: 1}
-LONGEST_TEXT = 200
 NONE: tuple[str, ...] = ()
-
-# fmt: off
-ISO_COUNTRIES = frozenset({
-    "ABW", "AFG", "AGO", "AIA", "ALA", "ALB", "AND", "ARE", "ARG", "ARM", "ASM", "ATA",
-    "ATF", "ATG", "AUS", "AUT", "AZE", "BDI", "BEL", "BEN", "BES", "BFA", "BGD", "BGR",
-    "BHR", "BHS", "BIH", "BLM", "BLR", "BLZ", "BMU", "BOL", "BRA", "BRB", "BRN", "BTN",
-    "BVT", "BWA", "CAF", "CAN", "CCK", "CHE", "CHL", "CHN", "CIV", "CMR", "COD", "COG",
-    "COK", "COL", "COM", "CPV", "CRI", "CUB", "CUW", "CXR", "CYM", "CYP", "CZE", "DEU",
-    "DJI", "DMA", "DNK", "DOM", "DZA", "ECU", "EGY", "ERI", "ESH", "ESP", "EST", "ETH",
-    "FIN", "FJI", "FLK", "FRA", "FRO", "FSM", "GAB", "GBR", "GEO", "GGY", "GHA", "GIB",
-    "GIN", "GLP", "GMB", "GNB", "GNQ", "GRC", "GRD", "GRL", "GTM", "GUF", "GUM", "GUY",
-    "HKG", "HMD", "HND", "HRV", "HTI", "HUN", "IDN", "IMN", "IND", "IOT", "IRL", "IRN",
-    "IRQ", "ISL", "ISR", "ITA", "JAM", "JEY", "JOR", "JPN", "KAZ", "KEN", "KGZ", "KHM",
-    "KIR", "KNA", "KOR", "KWT", "LAO", "LBN", "LBR", "LBY", "LCA", "LIE", "LKA", "LSO",
-    "LTU", "LUX", "LVA", "MAC", "MAF", "MAR", "MCO", "MDA", "MDG", "MDV", "MEX", "MHL",
-    "MKD", "MLI", "MLT", "MMR", "MNE", "MNG", "MNP", "MOZ", "MRT", "MSR", "MTQ", "MUS",
-    "MWI", "MYS", "MYT", "NAM", "NCL", "NER", "NFK", "NGA", "NIC", "NIU", "NLD", "NOR",
-    "NPL", "NRU", "NZL", "OMN", "PAK", "PAN", "PCN", "PER", "PHL", "PLW", "PNG", "POL",
-    "PRI", "PRK", "PRT", "PRY", "PSE", "PYF", "QAT", "REU", "ROU", "RUS", "RWA", "SAU",
-    "SDN", "SEN", "SGP", "SGS", "SHN", "SJM", "SLB", "SLE", "SLV", "SMR", "SOM", "SPM",
-    "SRB", "SSD", "STP", "SUR", "SVK", "SVN", "SWE", "SWZ", "SXM", "SYC", "SYR", "TCA",
-    "TCD", "TGO", "THA", "TJK", "TKL", "TKM", "TLS", "TON", "TTO", "TUN", "TUR", "TUV",
-    "TWN", "TZA", "UGA", "UKR", "UMI", "URY", "USA", "UZB", "VAT", "VCT", "VEN", "VGB",
-    "VIR", "VNM", "VUT", "WLF", "WSM", "YEM", "ZAF", "ZMB", "ZWE",
-})
-"""ISO 3166-1 alpha-3: host countries are states."""
-# fmt: on
-
-TRAVEL_DOCUMENT_CODES = ISO_COUNTRIES | {
-    "XXA",
-    "XXB",
-    "XXC",
-    "XXX",
-    "UNO",
-    "UNA",
-    "UNK",
-    "GBD",
-    "GBN",
-    "GBO",
-    "GBP",
-    "GBS",
-}
-"""Nationalities and issuers also take ICAO 9303's own codes: stateless (XXA), refugees (XXB,
-XXC), unspecified (XXX), United Nations documents; many people at risk hold nothing else."""
-
-_SEX = {"m": Sex.MALE, "male": Sex.MALE, "f": Sex.FEMALE, "female": Sex.FEMALE, "x": Sex.UNKNOWN}
-_YES = frozenset({"yes", "y", "true", "1"})
-_NO = frozenset({"no", "n", "false", "0"})
-_SEPARATORS = re.compile(r"[;\s]+")
-_PLACE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
-_ICAO_NAME = re.compile(r"[A-Z]+(?: [A-Z]+)*")
-_APOSTROPHES = str.maketrans("", "", "'\u2019\u02bc\u2018`")
-_DOCUMENT_NUMBER = re.compile(r"[A-Z0-9][A-Z0-9/-]{0,29}")
-_PHONE = re.compile(r"\+?[0-9]{6,15}")
-_PHONE_PUNCTUATION = str.maketrans("", "", " -().")
-_LATIN_LETTER = re.compile(r"[A-Za-z]")
-_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
-_FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_PARTIAL_DATE = re.compile(r"\d{4}(?:-\d{1,2}(?:-\d{1,2})?)?")
-
-DATE_FORMATS = "YYYY-MM-DD or DD/MM/YYYY"
-BIRTH_FORMATS = "YYYY, YYYY-MM, YYYY-MM-DD or DD/MM/YYYY"
-
-
-class _BadValueError(Exception):
-    """What is wrong with a value and what to write instead; never the value itself."""
+_WORDING = Wording(
+    unreadable="cannot be read: {reason}",
+    not_utf8="is not UTF-8 text: save it as 'CSV UTF-8'",
+    bad_csv="is not a well-formed CSV file: export it again",
+    bad_csv_whole=True,
+)
+_NOT_A_WORKBOOK = "is not an XLSX workbook: save it as .xlsx"
 
 
 # -- raw rows --------------------------------------------------------------------------------
@@ -168,11 +110,13 @@ class _BadValueError(Exception):
 class RawRow:
     """One row as the file has it. ``number`` is the row a spreadsheet shows (the header is
     row 1); ``overflow`` holds cells to the right of the last header, kept so a quarantined
-    row is stored whole."""
+    row is stored whole; ``too_long`` names the cells longer than a spreadsheet allows, kept
+    cut to that length, which make the row bad (and quarantined), not the file."""
 
     number: int
     values: Mapping[str, str]
     overflow: tuple[str, ...] = ()
+    too_long: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -183,82 +127,41 @@ class RawTable:
 
 def read_table(path: Path) -> RawTable:
     """Read a ``.csv`` or ``.xlsx`` file (the first sheet: KoboToolbox puts the main table
-    first and repeat groups after it), or raise :class:`InputError`."""
+    first and repeat groups after it), or raise :class:`InputError`. CSV is UTF-8 with or
+    without a byte order mark, its delimiter the one of comma, semicolon and tab found most
+    in the header line (KoboToolbox exports use semicolons)."""
+    file = str(path)
+    problems: list[Problem] = []
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return _table(str(path), _csv_cells(path))
-    if suffix == ".xlsx":
-        return _table(str(path), _xlsx_cells(path))
-    raise InputError(
-        [Problem(str(path), None, None, "is neither .csv nor .xlsx: export the table as one")]
-    )
+        text = read_text(path, file, _WORDING, problems)
+        header_line = "" if text is None else text.split("\n", 1)[0]
+        delimiter = max((",", ";", "\t"), key=header_line.count)
+        rows = (
+            []
+            if text is None
+            else list(
+                csv_rows(
+                    file, text, _WORDING, problems, delimiter=delimiter, strip=False, by_record=True
+                )
+            )
+        )
+    elif suffix == ".xlsx":
+        rows = list(xlsx_rows(path, file, problems, not_a_workbook=_NOT_A_WORKBOOK))
+    else:
+        problems.append(
+            Problem(file, None, None, "is neither .csv nor .xlsx: export the table as one")
+        )
+        rows = []
+    if problems:
+        raise InputError(problems)
+    return _table(file, rows)
 
 
-def _csv_cells(path: Path) -> list[list[str]]:
-    """CSV in UTF-8 with or without a byte order mark; the delimiter is the one of comma,
-    semicolon and tab found most in the header line (KoboToolbox exports use semicolons)."""
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as error:
-        raise InputError(
-            [Problem(str(path), None, None, f"cannot be read: {error.strerror}")]
-        ) from None
-    except UnicodeDecodeError:
-        raise InputError(
-            [Problem(str(path), None, None, "is not UTF-8 text: save it as 'CSV UTF-8'")]
-        ) from None
-    header_line = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=header_line.count)
-    try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error:
-        raise InputError(
-            [Problem(str(path), None, None, "is not a well-formed CSV file: export it again")]
-        ) from None
-
-
-def _xlsx_cells(path: Path) -> list[list[str]]:
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except OSError as error:
-        raise InputError(
-            [Problem(str(path), None, None, f"cannot be read: {error.strerror}")]
-        ) from None
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError):
-        raise InputError(
-            [Problem(str(path), None, None, "is not an XLSX workbook: save it as .xlsx")]
-        ) from None
-    try:
-        if not book.worksheets:
-            return []
-        return [
-            [_cell_text(value) for value in row]
-            for row in book.worksheets[0].iter_rows(values_only=True)
-        ]
-    finally:
-        book.close()
-
-
-def _cell_text(value: Any) -> str:
-    """A spreadsheet cell as the text a CSV export of it would hold: whole numbers without
-    ``.0`` (a year typed as 1985 is stored as a float), dates as ISO dates."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time() else value.isoformat()
-    if isinstance(value, date | time):
-        return value.isoformat()
-    return str(value)
-
-
-def _table(file: str, cells: list[list[str]]) -> RawTable:
-    if not cells:
+def _table(file: str, rows: list[Row]) -> RawTable:
+    if not rows:
         raise InputError([Problem(file, None, None, "is empty: row 1 must hold the headers")])
-    header_cells = [cell.strip() for cell in cells[0]]
+    header_cells = [cell.strip() for cell in rows[0].cells]
     while header_cells and not header_cells[-1]:
         header_cells.pop()
     problems: list[Problem] = []
@@ -284,16 +187,20 @@ def _table(file: str, cells: list[list[str]]) -> RawTable:
     if problems:
         raise InputError(problems)
     headers = tuple(header_cells)
-    rows = []
-    for number, row in enumerate(cells[1:], start=2):
-        if not any(cell.strip() for cell in row):
+    raw_rows = []
+    for row in rows[1:]:
+        cells = row.cells
+        if not any(cell.strip() for cell in cells):
             continue
-        overflow = list(row[len(headers) :])
+        overflow = list(cells[len(headers) :])
         while overflow and not overflow[-1].strip():
             overflow.pop()
-        values = {header: row[i] if i < len(row) else "" for i, header in enumerate(headers)}
-        rows.append(RawRow(number, values, tuple(overflow)))
-    return RawTable(headers, tuple(rows))
+        values = {header: cells[i] if i < len(cells) else "" for i, header in enumerate(headers)}
+        too_long = tuple(
+            headers[i] if i < len(headers) else f"column {i + 1}" for i in row.too_long
+        )
+        raw_rows.append(RawRow(row.number, values, tuple(overflow), too_long))
+    return RawTable(headers, tuple(raw_rows))
 
 
 # -- the column mapping ----------------------------------------------------------------------
@@ -510,6 +417,10 @@ class RowErrors:
 def check_row(row: RawRow, columns: Columns, *, file: str, today: date) -> RegistryRow | RowErrors:
     """Check every field of ``row`` and report each bad one; see the module for the rules."""
     problems = [Problem(file, row.number, where, message) for where, message in columns.problems]
+    problems.extend(
+        Problem(file, row.number, header, f"is longer than {LONGEST_CELL:,} characters: shorten it")
+        for header in row.too_long
+    )
     if any(cell.strip() for cell in row.overflow):
         problems.append(
             Problem(
@@ -520,29 +431,29 @@ def check_row(row: RawRow, columns: Columns, *, file: str, today: date) -> Regis
             )
         )
     cells = _Cells(row, columns, file, problems)
-    external_id = cells.parse(Field.EXTERNAL_ID, _identifier, "")
-    household_id = cells.parse(Field.HOUSEHOLD_ID, _identifier, "")
-    origin = cells.parse(Field.ORIGIN, _place_id, "")
-    priority = cells.parse(Field.PRIORITY, _priority, None)
-    cleared_for = cells.parse(Field.CLEARED_FOR, _place_ids, NONE)
-    hosts = cells.parse(Field.HOSTS, _host_countries, NONE)
-    name_arabic = cells.parse(Field.NAME_ARABIC, _name_arabic, "")
-    name_icao = cells.parse(Field.NAME_ICAO, _name_icao, "")
-    aliases = cells.parse(Field.ALIASES, _aliases_of, NONE)
-    birth = cells.parse(Field.DATE_OF_BIRTH, lambda text: _birth(text, today), None)
-    sex = cells.parse(Field.SEX, _sex, Sex.UNKNOWN)
-    role = cells.parse(Field.ROLE, _word, "family")
-    relationship = cells.parse(Field.RELATIONSHIP, _word, "head")
-    nationality = cells.parse(Field.NATIONALITY, _travel_code, "")
+    external_id = cells.parse(Field.EXTERNAL_ID, values.identifier, "")
+    household_id = cells.parse(Field.HOUSEHOLD_ID, values.identifier, "")
+    origin = cells.parse(Field.ORIGIN, values.place_id, "")
+    priority = cells.parse(Field.PRIORITY, values.priority, None)
+    cleared_for = cells.parse(Field.CLEARED_FOR, values.place_ids, NONE)
+    hosts = cells.parse(Field.HOSTS, values.host_countries, NONE)
+    name_arabic = cells.parse(Field.NAME_ARABIC, values.name_arabic, "")
+    name_icao = cells.parse(Field.NAME_ICAO, values.name_icao, "")
+    aliases = cells.parse(Field.ALIASES, values.aliases_of, NONE)
+    birth = cells.parse(Field.DATE_OF_BIRTH, lambda text: values.birth(text, today), None)
+    sex = cells.parse(Field.SEX, values.sex, Sex.UNKNOWN)
+    role = cells.parse(Field.ROLE, values.word, "family")
+    relationship = cells.parse(Field.RELATIONSHIP, values.word, "head")
+    nationality = cells.parse(Field.NATIONALITY, values.travel_code, "")
     document = _document(cells, nationality)
-    needs = cells.parse(Field.NEEDS, _needs, NONE)
-    risk = cells.parse(Field.RISK, _risk, RiskLevel.MEDIUM)
-    location = cells.parse(Field.LOCATION, _free_text, "")
-    consent = cells.parse(Field.CONSENT, _consent, False)
-    legal_basis = cells.parse(Field.LEGAL_BASIS, _free_text, "")
-    phone = cells.parse(Field.PHONE, _phone, "")
-    retention = cells.parse(Field.RETENTION_UNTIL, lambda text: _after(text, today), None)
-    status = cells.parse(Field.STATUS, _status, Status.REGISTERED)
+    needs = cells.parse(Field.NEEDS, values.needs, NONE)
+    risk = cells.parse(Field.RISK, values.risk, RiskLevel.MEDIUM)
+    location = cells.parse(Field.LOCATION, values.free_text, "")
+    consent = cells.parse(Field.CONSENT, values.consent, False)
+    legal_basis = cells.parse(Field.LEGAL_BASIS, values.free_text, "")
+    phone = cells.parse(Field.PHONE, values.phone, "")
+    retention = cells.parse(Field.RETENTION_UNTIL, lambda text: values.after(text, today), None)
+    status = cells.parse(Field.STATUS, values.status, Status.REGISTERED)
     if not consent and not legal_basis and not cells.failed(Field.CONSENT, Field.LEGAL_BASIS):
         cells.report(
             Field.CONSENT,
@@ -608,16 +519,16 @@ class _Cells:
             return default
         try:
             return parser(text)
-        except _BadValueError as error:
+        except BadValueError as error:
             self.report(name, str(error))
             return default
 
 
 def _document(cells: _Cells, nationality: str) -> IdentityDocument | None:
-    number = cells.parse(Field.DOCUMENT_NUMBER, _document_number, "")
-    kind = cells.parse(Field.DOCUMENT_KIND, _word, "passport")
-    country = cells.parse(Field.DOCUMENT_COUNTRY, _travel_code, "")
-    expires = cells.parse(Field.DOCUMENT_EXPIRY, _date, None)
+    number = cells.parse(Field.DOCUMENT_NUMBER, values.document_number, "")
+    kind = cells.parse(Field.DOCUMENT_KIND, values.word, "passport")
+    country = cells.parse(Field.DOCUMENT_COUNTRY, values.travel_code, "")
+    expires = cells.parse(Field.DOCUMENT_EXPIRY, values.full_date, None)
     if cells.failed(Field.DOCUMENT_NUMBER, Field.DOCUMENT_COUNTRY, Field.NATIONALITY):
         return None
     if not number:
@@ -637,186 +548,3 @@ def _document(cells: _Cells, nationality: str) -> IdentityDocument | None:
         )
         return None
     return IdentityDocument(kind, number, country or nationality, expires)
-
-
-def _identifier(text: str) -> str:
-    if len(text) > LONGEST_TEXT or not text.isprintable():
-        raise _BadValueError(f"is not an identifier: at most {LONGEST_TEXT} printable characters")
-    return text
-
-
-def _place_id(text: str) -> str:
-    if not _PLACE_ID.fullmatch(text):
-        raise _BadValueError(
-            "is not a place id of the scenario: letters, digits, '-', '_', '.' or ':', "
-            "at most 64 characters"
-        )
-    return text
-
-
-def _place_ids(text: str) -> tuple[str, ...]:
-    return tuple(sorted({_place_id(item) for item in _SEPARATORS.split(text) if item}))
-
-
-def _host_countries(text: str) -> tuple[str, ...]:
-    codes = {item.upper() for item in _SEPARATORS.split(text) if item}
-    if not codes <= ISO_COUNTRIES:
-        raise _BadValueError(
-            "lists a code that is not an ISO 3166 alpha-3 country code (SYR, JOR, DEU...): "
-            "separate codes with spaces or ';'"
-        )
-    return tuple(sorted(codes))
-
-
-def _priority(text: str) -> int:
-    try:
-        number = float(text)
-    except ValueError:
-        number = 0.0
-    if number not in (1, 2, 3):
-        raise _BadValueError("must be 1, 2 or 3 (3 the most urgent), or empty to follow risk")
-    return int(number)
-
-
-def _name_arabic(text: str) -> str:
-    if _LATIN_LETTER.search(text) or len(text) > LONGEST_TEXT:
-        raise _BadValueError(
-            "is the name in Arabic script and holds Latin letters: put the Latin form in name_icao"
-        )
-    return " ".join(text.split())
-
-
-def _name_icao(text: str) -> str:
-    name = " ".join(text.upper().replace("-", " ").translate(_APOSTROPHES).split())
-    if not _ICAO_NAME.fullmatch(name) or len(name) > LONGEST_TEXT:
-        raise _BadValueError(
-            "must be written as in the passport's machine-readable zone: letters A-Z and "
-            "spaces only (hyphens become spaces, apostrophes are dropped); transliterate "
-            "other letters as the passport does and write spaces, not '<'"
-        )
-    return name
-
-
-def _aliases_of(text: str) -> tuple[str, ...]:
-    names = tuple(" ".join(item.split()) for item in text.split(";") if item.strip())
-    if any(len(name) > LONGEST_TEXT or not name.isprintable() for name in names):
-        raise _BadValueError(f"names are separated by ';', each at most {LONGEST_TEXT} characters")
-    return names
-
-
-def _birth(text: str, today: date) -> PartialDate:
-    day_month_year = _DAY_MONTH_YEAR.fullmatch(text)
-    try:
-        if day_month_year:
-            day, month, year = (int(part) for part in day_month_year.groups())
-            birth = PartialDate(year, month, day)
-        elif _PARTIAL_DATE.fullmatch(text):
-            birth = PartialDate.parse(text)
-        else:
-            raise ValueError
-    except ValueError:
-        raise _BadValueError(f"is not a date of birth: write {BIRTH_FORMATS}") from None
-    if (birth.year, birth.month or 1, birth.day or 1) > (today.year, today.month, today.day):
-        raise _BadValueError("is in the future: check the year")
-    return birth
-
-
-def _date(text: str) -> date:
-    day_month_year = _DAY_MONTH_YEAR.fullmatch(text)
-    try:
-        if day_month_year:
-            day, month, year = (int(part) for part in day_month_year.groups())
-            return date(year, month, day)
-        if _FULL_DATE.fullmatch(text):
-            return date.fromisoformat(text)
-    except ValueError:
-        pass
-    raise _BadValueError(f"is not a date: write {DATE_FORMATS}")
-
-
-def _after(text: str, today: date) -> date:
-    until = _date(text)
-    if until <= today:
-        raise _BadValueError("must be after today: a record past its retention date is purged")
-    return until
-
-
-def _sex(text: str) -> Sex:
-    try:
-        return _SEX[text.casefold()]
-    except KeyError:
-        raise _BadValueError(
-            "must be M, F or X (unspecified); male and female are read too"
-        ) from None
-
-
-def _word(text: str) -> str:
-    word = " ".join(text.casefold().split())
-    if len(word) > 64 or not word.isprintable():
-        raise _BadValueError("must be a short word or phrase, at most 64 characters")
-    return word
-
-
-def _travel_code(text: str) -> str:
-    code = text.upper()
-    if code not in TRAVEL_DOCUMENT_CODES:
-        raise _BadValueError(
-            "must be a three-letter code as in passports: ISO 3166 alpha-3 (SYR, PSE...) or "
-            "ICAO's XXA (stateless), XXB or XXC (refugee), XXX (unspecified)"
-        )
-    return code
-
-
-def _document_number(text: str) -> str:
-    number = "".join(text.upper().split())
-    if not _DOCUMENT_NUMBER.fullmatch(number):
-        raise _BadValueError(
-            "must be letters A-Z, digits, '-' or '/' as printed on the document, at most 30"
-        )
-    return number
-
-
-def _needs(text: str) -> tuple[str, ...]:
-    needs = tuple(dict.fromkeys(item.casefold() for item in _SEPARATORS.split(text) if item))
-    if any(len(need) > 64 or not need.isprintable() for need in needs):
-        raise _BadValueError("must be words (medical, mobility...) separated by spaces or ';'")
-    return needs
-
-
-def _risk(text: str) -> RiskLevel:
-    try:
-        return RiskLevel(text.casefold())
-    except ValueError:
-        raise _BadValueError("must be high, medium or low") from None
-
-
-def _free_text(text: str) -> str:
-    if len(text) > LONGEST_TEXT or not text.isprintable():
-        raise _BadValueError(f"must be one line of at most {LONGEST_TEXT} characters")
-    return text
-
-
-def _consent(text: str) -> bool:
-    word = text.casefold()
-    if word in _YES:
-        return True
-    if word in _NO:
-        return False
-    raise _BadValueError("must be yes or no (true/false and 1/0 are read too)")
-
-
-def _phone(text: str) -> str:
-    number = text.translate(_PHONE_PUNCTUATION)
-    if not _PHONE.fullmatch(number):
-        raise _BadValueError("must be a phone number: 6 to 15 digits, '+' and the country code")
-    return number
-
-
-def _status(text: str) -> Status:
-    for step in PIPELINE:
-        if step.value == text.casefold():
-            return step
-    raise _BadValueError(
-        "must be a status of the pipeline a registration may start at: "
-        + ", ".join(step.value for step in PIPELINE)
-    )

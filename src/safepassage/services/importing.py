@@ -668,6 +668,7 @@ class _Run:
             "row": number,
             "values": dict(item.raw.values),
             "overflow": list(item.raw.overflow),
+            "too_long": list(item.raw.too_long),
             "conflict": item.conflict,
             "external_id": errors.external_id,
         }
@@ -713,7 +714,13 @@ def _open_envelope(operator: Operator, entry: QuarantineRow) -> dict[str, Any]:
 
 
 def _raw_row(envelope: dict[str, Any]) -> RawRow:
-    return RawRow(envelope["row"], envelope["values"], tuple(envelope["overflow"]))
+    """Entries sealed before cells were cut to length have no ``too_long``."""
+    return RawRow(
+        envelope["row"],
+        envelope["values"],
+        tuple(envelope["overflow"]),
+        tuple(envelope.get("too_long", ())),
+    )
 
 
 def _household_id(household_key: str) -> str:
@@ -728,9 +735,11 @@ def _place(row_digest: str) -> str:
 
 def _canonical(raw: RawRow) -> str:
     """The row's content apart from its position and its empty cells, so the same row moved
-    down a file, or given an extra empty column, is still the same row."""
+    down a file, or given an extra empty column, is still the same row. A cell cut to length
+    is named as such, so the cut row is not the same as one that ends there."""
     filled = sorted((header, value) for header, value in raw.values.items() if value.strip())
-    return json.dumps([filled, list(raw.overflow)], ensure_ascii=False)
+    cut = [list(raw.too_long)] if raw.too_long else []
+    return json.dumps([filled, list(raw.overflow), *cut], ensure_ascii=False)
 
 
 def _content_digest(items: Iterable[_Item]) -> str:

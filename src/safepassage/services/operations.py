@@ -37,7 +37,8 @@ from safepassage.model.registry import (
     StatusChangeRefused,
 )
 from safepassage.model.scenario import NodeKind, Scenario
-from safepassage.services import registry
+from safepassage.policy import Scope
+from safepassage.services import households, registry
 from safepassage.services.registry import Operator
 from safepassage.store import audit
 from safepassage.store.tables import CheckpointRow, PersonRow
@@ -222,6 +223,48 @@ class FlaggedCheckpoint:
         if self.headcount != self.expected:
             return f"counted {self.headcount}, expected {self.expected}"
         return f"the registry refused the move to {self.kind.proves.value}"
+
+
+@dataclass(frozen=True)
+class RecordedCheckpoint:
+    """A checkpoint as its household's page lists it."""
+
+    at: datetime
+    kind: str
+    place: str
+    headcount: int
+    expected: int
+    discrepancy: bool
+    resolved_at: datetime | None
+    actor: str
+
+
+def recent_checkpoints(
+    session: Session, scope: Scope, household_id: str, limit: int
+) -> list[RecordedCheckpoint]:
+    """The household's latest checkpoints, newest first; none for a household out of scope
+    (as for one that does not exist)."""
+    if not households.in_scope(session, scope, household_id):
+        return []
+    rows = session.execute(
+        select(CheckpointRow)
+        .where(CheckpointRow.household_id == household_id)
+        .order_by(CheckpointRow.at.desc(), CheckpointRow.id.desc())
+        .limit(limit)
+    ).scalars()
+    return [
+        RecordedCheckpoint(
+            row.at,
+            row.kind,
+            row.place,
+            row.headcount,
+            row.expected,
+            row.discrepancy,
+            row.resolved_at,
+            row.actor,
+        )
+        for row in rows
+    ]
 
 
 def discrepancies(session: Session) -> list[FlaggedCheckpoint]:

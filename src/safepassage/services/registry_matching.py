@@ -396,3 +396,13 @@ def host_view(explanation: Mapping[str, Any]) -> dict[str, Any]:
     view = {key: explanation.get(key) for key in HOST_VIEW}
     view["pinned"] = explanation.get("pinned") is not None
     return view
+
+
+def proposed_pledges(session: Session) -> set[str]:
+    """The pledges the latest proposals use: suggestions for an override's form."""
+    return {
+        str(pledge)
+        for pledge in session.execute(
+            select(ProposalRow.pledge).where(ProposalRow.pledge.is_not(None)).distinct()
+        ).scalars()
+    }

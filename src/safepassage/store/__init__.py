@@ -1,5 +1,6 @@
 """The registry's storage: SQLAlchemy tables, Alembic migrations, SQLite and PostgreSQL."""
 
-from safepassage.store.database import Database, DatabaseUnavailable, data_folder, open_database
+from safepassage.store.database import Database, DatabaseUnavailable, data_folder
+from safepassage.store.engines import open_database
 
 __all__ = ["Database", "DatabaseUnavailable", "data_folder", "open_database"]

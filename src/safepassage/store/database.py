@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 
-from sqlalchemy import Engine, make_url
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 DB_ENV = "SAFEPASSAGE_DB"
@@ -70,30 +70,3 @@ def data_folder(environ: Mapping[str, str] | None = None) -> Path:
         return Path(environ[HOME_ENV])
     base = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "safepassage"
-
-
-def open_database(
-    location: str | Path | None = None, environ: Mapping[str, str] | None = None
-) -> Database:
-    """The database at ``location`` (a path or a URL), else ``SAFEPASSAGE_DB``, else the
-    SQLite file ``registry.db`` in the user's data folder."""
-    from safepassage.store.postgresql import PostgresDatabase
-    from safepassage.store.sqlite import SQLiteDatabase
-
-    environ = os.environ if environ is None else environ
-    chosen = str(location) if location is not None else environ.get(DB_ENV)
-    if not chosen:
-        return SQLiteDatabase(data_folder(environ) / "registry.db")
-    if "://" not in chosen:
-        return SQLiteDatabase(Path(chosen))
-    url = make_url(chosen)
-    if url.get_backend_name() == "sqlite":
-        if not url.database:
-            raise DatabaseUnavailable("an in-memory SQLite database would lose everything")
-        return SQLiteDatabase(Path(url.database))
-    if url.get_backend_name() == "postgresql":
-        return PostgresDatabase(chosen)
-    raise DatabaseUnavailable(
-        f"unsupported database {url.get_backend_name()!r}: use a SQLite path or "
-        "postgresql+psycopg://user@host/dbname"
-    )

@@ -14,7 +14,6 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Response, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.orm import Session
 
 from safepassage.api.deps import CredentialsDep, SessionDep
 from safepassage.api.settings import Settings
@@ -23,6 +22,7 @@ from safepassage.model.plan import Plan
 from safepassage.policy import Action, allowed
 from safepassage.services import accounts
 from safepassage.services.accounts import Account
+from safepassage.services.database import Session
 from safepassage.services.operation import current_operation
 
 HERE = Path(__file__).parent

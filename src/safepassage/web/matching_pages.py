@@ -25,18 +25,16 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query, Request, Response, status
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from safepassage.api.deps import ROW_ID_MAX, ServerDep, SessionDep
 from safepassage.matching import OverrideKind
 from safepassage.matching.explain import reason_kind
 from safepassage.policy import Action, ScopeKind, allowed
-from safepassage.services import registry_matching
+from safepassage.services import households, registry_matching
 from safepassage.services.accounts import Account
+from safepassage.services.database import Session
 from safepassage.services.registry import Operator, UnknownRecord
 from safepassage.services.registry_matching import REASON_LIMIT, OverrideRefused, Proposal
-from safepassage.store.tables import HouseholdRow, ProposalRow
 from safepassage.web.common import PageAccount, admit, redirect, render
 from safepassage.web.forms import FormFields
 
@@ -297,7 +295,7 @@ def _household(
     found = _in_view(session, operator, account, [household_id])
     proposal = found[0] if found else None
     full = _countries(account) is None
-    registered = full and session.get(HouseholdRow, household_id) is not None
+    registered = full and households.is_registered(session, household_id)
     if proposal is None and not registered:
         return _unknown(request, account)
     overrides = (
@@ -338,11 +336,7 @@ def _unknown(request: Request, account: Account) -> Response:
 def _pledge_choices(session: Session, proposal: Proposal | None) -> list[str]:
     """Suggestions for the form: the pledges the latest proposals use, and those this
     household's explanation names (its alternatives and the pledges rules block)."""
-    choices = set(
-        session.execute(
-            select(ProposalRow.pledge).where(ProposalRow.pledge.is_not(None)).distinct()
-        ).scalars()
-    )
+    choices = registry_matching.proposed_pledges(session)
     if proposal is not None:
         explanation = proposal.explanation
         choices.update(item["pledge"] for item in explanation.get("alternatives", ()))

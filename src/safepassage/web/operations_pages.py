@@ -21,10 +21,8 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from safepassage.api.deps import ServerDep, SessionDep, check_household
+from safepassage.api.deps import ServerDep, SessionDep
 from safepassage.model.registry import Status
 from safepassage.model.scenario import Scenario
 from safepassage.policy import (
@@ -34,10 +32,10 @@ from safepassage.policy import (
     ScopeKind,
     checkpoint_places,
     may_record_checkpoint,
-    scope_filter,
 )
-from safepassage.services import operations, registry
+from safepassage.services import households, operations, registry
 from safepassage.services.accounts import Account
+from safepassage.services.database import Session
 from safepassage.services.operation import current_scenario
 from safepassage.services.operations import (
     PLACE_LENGTH,
@@ -45,11 +43,9 @@ from safepassage.services.operations import (
     CheckpointOutcome,
     PlaceRefused,
 )
-from safepassage.services.registry import Operator, UnknownRecord
-from safepassage.store.tables import CheckpointRow, HouseholdRow
+from safepassage.services.registry import Operator
 from safepassage.web.common import PageAccount, admit, admit_data, render
 from safepassage.web.forms import FormFields
-from safepassage.web.registry_pages import status_counts
 
 router = APIRouter()
 
@@ -144,14 +140,6 @@ def _headcount(text: str) -> int | None:
     return None
 
 
-def _in_scope(session: Session, account: Account, household_id: str) -> bool:
-    try:
-        check_household(session, account, household_id)
-    except UnknownRecord:
-        return False
-    return True
-
-
 def _problems(session: Session, account: Account, scan: Scan, scenario: Scenario) -> list[str]:
     """Every problem of the form at once, each naming its field and what to do; none repeats
     what was typed, which may be a name in the wrong box."""
@@ -160,7 +148,7 @@ def _problems(session: Session, account: Account, scan: Scan, scenario: Scenario
     origin = None
     if not scan.household:
         problems.append("Household: type the household's id, as on its card or in the registry.")
-    elif not _in_scope(session, account, scan.household):
+    elif not households.in_scope(session, account.scope, scan.household):
         problems.append(
             "Household: no household with this id among those you may record; check the id "
             "on the household's card."
@@ -205,16 +193,9 @@ def _checkpoint(
 ) -> Response:
     """The form, with the household's statuses and recent checkpoints when it is one the
     account may see."""
-    shown = bool(household_id) and _in_scope(session, account, household_id)
+    shown = bool(household_id) and households.in_scope(session, account.scope, household_id)
     recent = (
-        session.execute(
-            select(CheckpointRow)
-            .where(CheckpointRow.household_id == household_id)
-            .order_by(CheckpointRow.at.desc(), CheckpointRow.id.desc())
-            .limit(RECENT_CHECKPOINTS)
-        )
-        .scalars()
-        .all()
+        operations.recent_checkpoints(session, account.scope, household_id, RECENT_CHECKPOINTS)
         if shown
         else []
     )
@@ -226,14 +207,7 @@ def _checkpoint(
             "account": account,
             "scan": scan,
             "kinds": _kinds(account),
-            "households": session.execute(
-                select(HouseholdRow.id)
-                .where(scope_filter(scope))
-                .order_by(HouseholdRow.id)
-                .limit(HOUSEHOLD_CHOICES)
-            )
-            .scalars()
-            .all(),
+            "households": households.household_ids_in_scope(session, scope, HOUSEHOLD_CHOICES),
             "places": sorted(scope.values)
             if scope.kind in (ScopeKind.ORIGIN, ScopeKind.CROSSING)
             else [],
@@ -242,7 +216,9 @@ def _checkpoint(
             "problems": problems or [],
             "outcome": outcome,
             "household_id": household_id if shown else None,
-            "statuses": status_counts(session, [household_id])[household_id] if shown else (),
+            "statuses": households.status_counts(session, [household_id])[household_id]
+            if shown
+            else (),
             "recent": recent,
         },
     )

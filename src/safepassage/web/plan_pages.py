@@ -15,7 +15,6 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response, status
-from sqlalchemy.orm import Session
 
 from safepassage.api.deps import ServerDep, SessionDep
 from safepassage.api.settings import Settings
@@ -25,6 +24,7 @@ from safepassage.model.plan import HouseholdPlan, Plan, Stop
 from safepassage.model.time_grid import TimeGrid
 from safepassage.policy import Action, ScopeKind
 from safepassage.services.accounts import Account
+from safepassage.services.database import Session
 from safepassage.services.operation import visible_households
 from safepassage.services.registry_planning import RegistryDoesNotFit
 from safepassage.web.common import (

@@ -11,17 +11,13 @@ out of scope is answered as unknown (404), as the API answers it.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from math import ceil
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
 
-from safepassage.api.deps import ROW_ID_MAX, ServerDep, SessionDep, check_household
+from safepassage.api.deps import ROW_ID_MAX, ServerDep, SessionDep
 from safepassage.model.registry import Household, Status
 from safepassage.policy import (
     Action,
@@ -30,13 +26,13 @@ from safepassage.policy import (
     Scope,
     allowed,
     mask,
-    scope_filter,
     visible_hosts,
 )
-from safepassage.services import registry
+from safepassage.services import households, registry
 from safepassage.services.accounts import Account
+from safepassage.services.database import Session
+from safepassage.services.households import StatusCounts
 from safepassage.services.registry import Operator, UnknownRecord
-from safepassage.store.tables import HouseholdRow, PersonRow
 from safepassage.web.common import PageAccount, admit, render
 from safepassage.web.forms import FormFields
 
@@ -73,7 +69,6 @@ MEMBER_FIELDS = (
 """The fields of :class:`PersonView` a page shows, in this order, whenever the role's mask
 left them in. A field added to the view later stays off the page until it is named here."""
 
-StatusCounts = tuple[tuple[Status, int], ...]
 PageNumber = Annotated[int, Query(ge=1, le=ROW_ID_MAX)]
 
 
@@ -108,50 +103,16 @@ class Member:
     fields: tuple[tuple[str, str], ...]
 
 
-def status_counts(session: Session, household_ids: Sequence[str]) -> dict[str, StatusCounts]:
-    """Active members of each household by status, in pipeline order. Counts need no record
-    opened, so nothing is audited, as with the API's household detail."""
-    counted: dict[str, Counter[Status]] = {
-        household_id: Counter() for household_id in household_ids
-    }
-    rows = session.execute(
-        select(PersonRow.household_id, PersonRow.status, func.count())
-        .where(PersonRow.household_id.in_(household_ids), PersonRow.merged_into.is_(None))
-        .group_by(PersonRow.household_id, PersonRow.status)
-    ).all()
-    for household_id, status_value, persons in rows:
-        counted[household_id][Status(status_value)] = int(persons)
-    return {
-        household_id: tuple((state, counts[state]) for state in Status if counts[state])
-        for household_id, counts in counted.items()
-    }
-
-
 def listing(session: Session, account: Account, text: str, page: int) -> Listing:
-    """A page past the last shows the last: a household purged since the link was made
-    should not leave the user on an empty page."""
-    query = select(HouseholdRow.id).where(scope_filter(account.scope))
-    if text:
-        query = query.where(
-            or_(
-                HouseholdRow.id.icontains(text, autoescape=True),
-                HouseholdRow.origin.icontains(text, autoescape=True),
-            )
-        )
-    households = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    pages = max(1, ceil(households / PAGE_SIZE))
-    page = min(page, pages)
-    ids = list(
-        session.execute(
-            query.order_by(HouseholdRow.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-        ).scalars()
+    """A page of the households in the account's scope, as the API lists them."""
+    found = households.page_of_households(
+        session, account.scope, text=text, page=page, page_size=PAGE_SIZE
     )
-    statuses = status_counts(session, ids)
+    statuses = households.status_counts(session, [household.id for household in found.households])
     lines = tuple(
-        household_line(household, statuses, account.scope)
-        for household in registry.households_of(session, ids)
+        household_line(household, statuses, account.scope) for household in found.households
     )
-    return Listing(lines, households, page, pages, text)
+    return Listing(lines, found.total, found.page, found.pages, text)
 
 
 def household_line(
@@ -251,23 +212,11 @@ def find_persons(
         )
     person_ids = registry.find_by(session, Operator(admitted.name, server.sealer), kind, value)
     return _registry(
-        request, admitted, first_page, found=_households_of(session, admitted.scope, person_ids)
+        request,
+        admitted,
+        first_page,
+        found=households.households_of_persons(session, admitted.scope, person_ids),
     )
-
-
-def _households_of(
-    session: Session, scope: Scope, person_ids: Sequence[str]
-) -> list[tuple[str, str]]:
-    """(household id, person id) of the persons found, within the account's scope."""
-    if not person_ids:
-        return []
-    rows = session.execute(
-        select(PersonRow.household_id, PersonRow.id)
-        .join(HouseholdRow, PersonRow.household_id == HouseholdRow.id)
-        .where(PersonRow.id.in_(person_ids), scope_filter(scope))
-        .order_by(PersonRow.household_id, PersonRow.id)
-    ).all()
-    return [(household_id, person_id) for household_id, person_id in rows]
 
 
 @router.get("/registry/{household_id}")
@@ -282,7 +231,7 @@ def household_page(
     if isinstance(admitted, Response):
         return admitted
     try:
-        check_household(session, admitted, household_id)
+        detail = households.household_detail(session, admitted.scope, household_id)
     except UnknownRecord:
         return render(
             request,
@@ -290,33 +239,27 @@ def household_page(
             {"account": admitted, "household": None},
             status.HTTP_404_NOT_FOUND,
         )
-    household = registry.household_of(session, household_id)
     return render(
         request,
         "household.html",
         {
             "account": admitted,
             "household": household_line(
-                household, status_counts(session, [household_id]), admitted.scope
+                detail.household,
+                households.status_counts(session, [household_id]),
+                admitted.scope,
             ),
-            "members": _members(
-                session, admitted, Operator(admitted.name, server.sealer), household
-            ),
+            "members": _members(session, admitted, Operator(admitted.name, server.sealer), detail),
         },
     )
 
 
 def _members(
-    session: Session, account: Account, operator: Operator, household: Household
+    session: Session, account: Account, operator: Operator, detail: households.HouseholdDetail
 ) -> list[Member]:
     """Every member's status; their records only for a role that may read persons, opened
     through the audited read and masked by the policy, as the API does."""
-    members = list(household.members)
-    statuses = dict(
-        session.execute(
-            select(PersonRow.id, PersonRow.status).where(PersonRow.id.in_(members))
-        ).all()
-    )
+    members = list(detail.household.members)
     views: dict[str, PersonView] = {}
     if members and allowed(account.role, Action.PERSONS_READ):
         persons = registry.read_persons(
@@ -324,7 +267,7 @@ def _members(
         )
         views = {person.id: mask(person, account.role) for person in persons}
     return [
-        Member(member, Status(statuses[member]), _shown(views[member]) if views else ())
+        Member(member, detail.statuses[member], _shown(views[member]) if views else ())
         for member in members
     ]
 

@@ -7,12 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from safepassage.api.deps import ROW_ID_MAX, ServerDep, SessionDep, permit
 from safepassage.policy import Action
+from safepassage.services import audit_log
 from safepassage.services.audit_anchors import verify_with_anchors
-from safepassage.store.tables import AuditRow
 
 router = APIRouter(prefix="/audit", tags=["audit"], dependencies=[permit(Action.AUDIT_READ)])
 
@@ -41,10 +40,7 @@ def list_entries(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     action: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
 ) -> list[AuditEntryOut]:
-    query = select(AuditRow).where(AuditRow.seq > after)
-    if action is not None:
-        query = query.where(AuditRow.action == action)
-    rows = session.execute(query.order_by(AuditRow.seq).limit(limit)).scalars()
+    rows = audit_log.entries(session, after=after, limit=limit, action=action)
     return [
         AuditEntryOut(
             seq=row.seq,

@@ -10,7 +10,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from safepassage.api.deps import (
     ROW_ID_MAX,
@@ -21,9 +20,8 @@ from safepassage.api.deps import (
     permit,
 )
 from safepassage.model.registry import Household, Status
-from safepassage.policy import Action, PersonView, mask, scope_filter, visible_hosts
-from safepassage.services import registry
-from safepassage.store.tables import HouseholdRow, PersonRow
+from safepassage.policy import Action, PersonView, mask, visible_hosts
+from safepassage.services import households, registry
 
 router = APIRouter(prefix="/households", tags=["households"])
 
@@ -70,14 +68,8 @@ def list_households(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=ROW_ID_MAX)] = 0,
 ) -> list[HouseholdOut]:
-    ids = session.execute(
-        select(HouseholdRow.id)
-        .where(scope_filter(account.scope))
-        .order_by(HouseholdRow.id)
-        .limit(limit)
-        .offset(offset)
-    ).scalars()
-    return [_out(household, account) for household in registry.households_of(session, list(ids))]
+    found = households.households_in_scope(session, account.scope, limit=limit, offset=offset)
+    return [_out(household, account) for household in found]
 
 
 @router.get(
@@ -88,17 +80,12 @@ def list_households(
 def read_household(
     household_id: HouseholdPath, account: CurrentAccount, session: SessionDep
 ) -> HouseholdDetail:
-    check_household(session, account, household_id)
-    household = registry.household_of(session, household_id)
-    statuses = dict(
-        session.execute(
-            select(PersonRow.id, PersonRow.status).where(PersonRow.household_id == household_id)
-        ).all()
-    )
+    detail = households.household_detail(session, account.scope, household_id)
     return HouseholdDetail(
-        **_out(household, account).model_dump(),
+        **_out(detail.household, account).model_dump(),
         member_statuses=[
-            MemberOut(id=member, status=Status(statuses[member])) for member in household.members
+            MemberOut(id=member, status=detail.statuses[member])
+            for member in detail.household.members
         ],
     )
 

@@ -17,13 +17,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from safepassage.api.deps import OperatorDep, Server, ServerDep, SessionDep, permit
 from safepassage.formats.problems import InputError, Problem
 from safepassage.formats.registry_rows import ColumnMapping, RawTable, read_table
 from safepassage.policy import Action
+from safepassage.services.database import Session
 from safepassage.services.importing import (
     ImportSummary,
     import_rows,

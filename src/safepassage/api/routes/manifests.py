@@ -14,7 +14,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.orm import Session
 
 from safepassage.api.deps import CurrentAccount, OperatorDep, ServerDep, SessionDep, permit
 from safepassage.formats.plan_json import read_plan
@@ -25,6 +24,7 @@ from safepassage.model.scenario import Scenario
 from safepassage.policy import Action, ScopeKind
 from safepassage.protection.export_box import check_passphrase, seal_export
 from safepassage.services import operations
+from safepassage.services.database import Session
 from safepassage.services.registry import Operator
 from safepassage.services.registry_planning import scenario_from_registry
 
