@@ -116,6 +116,7 @@ def choices(cases: list[tuple[str, Scenario, Uncertainty]], samples: int) -> Non
         low, high = chosen.interval
         interval = "" if chosen.exact else f" ({low:,.1f} - {high:,.1f})"
         bound = choice.bound
+        assert bound is not None, "bound_samples is above zero"
         futures = (
             f"{len(uncertainty.futures)} listed" if uncertainty.futures else f"{samples:,} drawn"
         )

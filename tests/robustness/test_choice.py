@@ -48,6 +48,7 @@ def test_the_robust_plan_is_never_below_the_nominal_plan_and_beats_it_on_average
 def test_the_wait_and_see_bound_is_above_every_candidate(choices: Choices) -> None:
     for _, choice in choices:
         bound = choice.bound
+        assert bound is not None
         for candidate in choice.candidates:
             assert candidate.evaluation.expected_value <= bound.value + 1e-6
             assert bound.candidate_means[candidate.label] <= bound.value + 1e-6

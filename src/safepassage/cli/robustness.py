@@ -253,8 +253,6 @@ def _show_choice(scenario: Scenario, choice: RobustChoice) -> None:
             f"{len(choice.dropped)} candidate(s) dropped: not valid on the nominal files.",
             markup=False,
         )
-    bound = choice.bound
-    low, high = bound.interval
     chosen = choice.chosen.evaluation
     console.print(
         f"Chosen by {choice.risk.value}: {choice.chosen.label}; expected value "
@@ -262,14 +260,17 @@ def _show_choice(scenario: Scenario, choice: RobustChoice) -> None:
         markup=False,
         highlight=False,
     )
-    console.print(
-        f"Wait-and-see bound (no plan, even re-planned with hindsight, can expect more): "
-        f"{bound.value:,.1f}"
-        + ("" if low == high else f" (95% interval {low:,.1f} - {high:,.1f})")
-        + f" over {bound.futures:,} futures, where the chosen plan expects "
-        f"{bound.candidate_means[choice.chosen.label]:,.1f}.",
-        markup=False,
-        highlight=False,
-    )
+    bound = choice.bound
+    if bound is not None:
+        low, high = bound.interval
+        console.print(
+            f"Wait-and-see bound (no plan, even re-planned with hindsight, can expect more): "
+            f"{bound.value:,.1f}"
+            + ("" if low == high else f" (95% interval {low:,.1f} - {high:,.1f})")
+            + f" over {bound.futures:,} futures, where the chosen plan expects "
+            f"{bound.candidate_means[choice.chosen.label]:,.1f}.",
+            markup=False,
+            highlight=False,
+        )
     verified = verify(scenario, choice.chosen.plan).is_valid()
     console.print(f"  verified on the nominal files: {'yes' if verified else 'NO'}")

@@ -41,7 +41,12 @@ from safepassage.robustness.fixed_plan import (
     households_out,
 )
 from safepassage.robustness.runners import InProcess, Runner, SampleTask
-from safepassage.robustness.sampling import Stream, quantile_future, sample_future
+from safepassage.robustness.sampling import (
+    Stream,
+    narrow_windows_future,
+    quantile_future,
+    sample_future,
+)
 from safepassage.verifier import verify
 
 PESSIMISTIC_LEVELS = (0.1, 0.25)
@@ -80,7 +85,7 @@ class RobustChoice:
     nominal: Candidate
     candidates: tuple[Candidate, ...]
     dropped: tuple[str, ...]
-    bound: WaitAndSee
+    bound: WaitAndSee | None  # None when no future was bounded (``bound_samples=0``)
     risk: Risk
 
     @property
@@ -175,6 +180,14 @@ def choose_robust_plan(
             for level in PESSIMISTIC_LEVELS
         ]
         builds += [
+            (f"for the {future.name}", future)
+            for future in (
+                narrow_windows_future(scenario, uncertainty.law, fewer_places=False),
+                narrow_windows_future(scenario, uncertainty.law, fewer_places=True),
+            )
+            if future.crossing_windows
+        ]
+        builds += [
             (
                 f"for drawn future {i}",
                 sample_future(scenario, uncertainty.law, seed, i, Stream.BUILD),
@@ -197,7 +210,7 @@ def choose_robust_plan(
         else:
             dropped.append(label)
     candidates: list[Candidate] = []
-    bounded = len(uncertainty.futures) or min(samples, bound_samples)
+    bounded = min(len(uncertainty.futures) or samples, bound_samples)
     for label, plan in plans:
         say(f"valuing the plan {label}" + (" and bounding each future" if not candidates else ""))
         task = SampleTask(
@@ -212,7 +225,7 @@ def choose_robust_plan(
         evaluation = evaluate(task, None if uncertainty.futures else samples, runner=runner)
         candidates.append(Candidate(label, plan, evaluation))
     chosen = max(candidates, key=lambda c: c.score(risk))  # first best: nominal wins ties
-    bound = _wait_and_see(uncertainty, candidates)
+    bound = _wait_and_see(uncertainty, candidates) if bounded else None
     return RobustChoice(chosen, candidates[0], tuple(candidates), tuple(dropped), bound, risk)
 
 

@@ -70,6 +70,28 @@ def quantile_future(scenario: Scenario, law: FutureLaw, level: float) -> Future:
     return Future(f"zones at their {level:.0%} quantile", 1.0, zones)
 
 
+def narrow_windows_future(scenario: Scenario, law: FutureLaw, *, fewer_places: bool) -> Future:
+    """Every window opening as late and closing as early as its law allows (and, with
+    ``fewer_places``, with its fewest places): a plan that crosses inside these crosses in
+    every future where the window opens at all."""
+    crossings = []
+    for crossing_law in law.crossings:
+        windows = []
+        for window in scenario.crossing_by_node[crossing_law.node].windows:
+            opens, closes, capacity = window.open, window.close, window.capacity
+            if crossing_law.opens_late is not None:
+                opens += _seconds(crossing_law.opens_late.extent * 60)
+            if crossing_law.closes_early is not None:
+                closes -= _seconds(crossing_law.closes_early.extent * 60)
+            if fewer_places and crossing_law.fewer_places is not None:
+                capacity = math.floor(capacity * crossing_law.fewer_places.extent)
+            if opens < closes:
+                windows.append(Window(opens, closes, capacity))
+        crossings.append((crossing_law.node, tuple(windows)))
+    label = "narrowest windows" + (", fewest places" if fewer_places else "")
+    return Future(label, 1.0, crossing_windows=tuple(crossings))
+
+
 def _falls(
     laws: tuple[ZoneFallLaw, ...], u: npt.NDArray[np.float64]
 ) -> tuple[tuple[str, datetime], ...]:
