@@ -125,6 +125,8 @@ def _record(person: Person, place: str) -> DedupRecord:
         sex=data.sex.value,
         household_id=person.household_id,
         place=place,
+        documents=tuple((doc.issuing_country, doc.number) for doc in data.documents),
+        phone=data.phone,
     )
 
 
