@@ -247,7 +247,11 @@ def _sex_levels() -> list[dict[str, Any]]:
 
 
 def _place_levels() -> list[dict[str, Any]]:
-    """Where a household registered says nothing more once the household is the same."""
+    """Where a person registered. In a registry of households the store knows only the
+    household's place (where it leaves from), so the place of a person registered again by a
+    relative is the relative's: within one household it says nothing more, and across
+    households it says where the other household lives, not who the person is, so it is left
+    out. Only a registry without households gives each registration a place of its own."""
     return [
         _null(f"place_l IS NULL OR place_r IS NULL OR {SAME_HOUSEHOLD}"),
         _level("place_l = place_r", "same", 0.6),
@@ -282,8 +286,9 @@ def settings(
         {"output_column_name": "document", "comparison_levels": _document_levels()},
         {"output_column_name": "phone", "comparison_levels": _phone_levels()},
         {"output_column_name": "sex", "comparison_levels": _sex_levels()},
-        {"output_column_name": "place", "comparison_levels": _place_levels()},
     ]
+    if not households:
+        comparisons.append({"output_column_name": "place", "comparison_levels": _place_levels()})
     for comparison in comparisons:
         for level in comparison["comparison_levels"]:
             if not level.get("is_null_level"):

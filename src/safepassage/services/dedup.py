@@ -74,10 +74,7 @@ def run_dedup(
     A pair already judged (merged or distinct) is not queued again: a reviewer who said two
     people are different should not be asked again at every run.
     """
-    ids = active_person_ids(session)
-    persons = read_persons(session, operator, ids, purpose="deduplication") if ids else []
-    origins = dict(session.execute(select(HouseholdRow.id, HouseholdRow.origin)).all())
-    records = [_record(person, origins.get(person.household_id, "")) for person in persons]
+    records = registry_records(session, operator)
     pairs = find_candidates(records, threshold=threshold)
     known = {
         (left, right)
@@ -107,9 +104,18 @@ def run_dedup(
         actor=operator.name,
         action="dedup-run",
         subject="registry",
-        detail={"persons": len(ids), "candidates": len(pairs), "queued": added},
+        detail={"persons": len(records), "candidates": len(pairs), "queued": added},
     )
-    return DedupRunSummary(len(ids), len(pairs), added)
+    return DedupRunSummary(len(records), len(pairs), added)
+
+
+def registry_records(session: Session, operator: Operator) -> list[DedupRecord]:
+    """Every active registration as deduplication sees it (one audited read): names, date of
+    birth, sex, documents, phone, household and the household's place."""
+    ids = active_person_ids(session)
+    persons = read_persons(session, operator, ids, purpose="deduplication") if ids else []
+    origins = dict(session.execute(select(HouseholdRow.id, HouseholdRow.origin)).all())
+    return [_record(person, origins.get(person.household_id, "")) for person in persons]
 
 
 def _record(person: Person, place: str) -> DedupRecord:
