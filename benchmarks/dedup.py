@@ -116,8 +116,7 @@ def febrl(name: str, threshold: float, seed: int) -> Figures:
         with database.session() as session:
             queue = dedup.review_queue(session, operator, limit=max(summary.new_pairs, 1))
             queued = [
-                (item.left.personal.external_id, item.right.personal.external_id)
-                for item in queue
+                (item.left.personal.external_id, item.right.personal.external_id) for item in queue
             ]
             records = dedup.registry_records(session, operator)
             external = {
@@ -187,7 +186,7 @@ def main() -> None:
     jobs: list[tuple[str, tuple[object, ...]]] = []
     for kind in ("registry", "typed"):
         sizes = getattr(args, kind)
-        for persons in (default if everything or sizes == [] else sizes or []):
+        for persons in default if everything or sizes == [] else sizes or []:
             jobs.append(("synthetic", (kind, persons, args.threshold, args.seed)))
     names = sorted(DATASETS) if everything or args.febrl == [] else args.febrl or []
     for name in names:
@@ -220,9 +219,7 @@ def main() -> None:
             flush=True,
         )
     if febrl_f1:
-        print(
-            f"\nFEBRL F1: worst {min(febrl_f1):.3f}, median {statistics.median(febrl_f1):.3f}"
-        )
+        print(f"\nFEBRL F1: worst {min(febrl_f1):.3f}, median {statistics.median(febrl_f1):.3f}")
 
 
 if __name__ == "__main__":

@@ -65,7 +65,9 @@ def write_import_file(name: str, target: Path) -> tuple[list[tuple[str, str]], i
         with (febrl_folder() / file_name).open(encoding="utf-8") as source:
             reader = csv.reader(source, skipinitialspace=True)
             header = [cell.strip() for cell in next(reader)]
-            rows.extend(dict(zip(header, (cell.strip() for cell in row), strict=True)) for row in reader)
+            rows.extend(
+                dict(zip(header, (cell.strip() for cell in row), strict=True)) for row in reader
+            )
     by_person: dict[str, list[str]] = {}
     repaired = 0
     with target.open("w", encoding="utf-8", newline="") as out:

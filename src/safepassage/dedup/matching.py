@@ -6,11 +6,12 @@ each on another field, so that no single error keeps a pair apart: given and fam
 (in either script), family name and birth year, the set of name parts in any order, the
 household with the given name or the birth year, each identity document number, the phone, the
 full date of birth with the place, and any name part with the full date of birth or with the
-place and birth year (which also bring one-part names together). A typo in the family name leaves the given name and the date;
-a changed date leaves the names; two registrations with nothing in common but a passport number
-are still compared. The model that scores a compared pair is :mod:`safepassage.dedup.comparisons`;
-its u probabilities are learnt from random pairs of the registry itself, and the prior from the
-pairs that agree on everything, so no labelled data is needed.
+place and birth year (which also bring one-part names together). A typo in the family name
+leaves the given name and the date; a changed date leaves the names; two registrations with
+nothing in common but a passport number are still compared. The model that scores a compared
+pair is :mod:`safepassage.dedup.comparisons`; its u probabilities are learnt from random pairs
+of the registry itself, and the share of duplicates among all pairs (the prior) from the scores
+themselves (:func:`_above`), so no labelled data is needed.
 
 Personal data never touches the disk: DuckDB runs in memory with no temporary directory (a query
 that outgrows memory fails instead of spilling to disk), external file access switched off and
@@ -42,8 +43,8 @@ in the sample (``unseen_u``) rather than none, which would let it veto or decide
 
 DETERMINISTIC_RECALL = 0.6
 """Share of duplicate registrations assumed to agree exactly on every name part and on a full
-date of birth; it sets the prior (how many pairs in the registry are duplicates at all). Half to
-two thirds is what respelling, typing errors and forgotten dates leave in registration drives."""
+date of birth; it sets the first guess of the prior (how many pairs in the registry are
+duplicates at all), which :func:`_above` then re-estimates."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +178,8 @@ def _above(
     weighed = scored.select(
         f"unique_id_l, unique_id_r, match_weight + {shift!r} AS match_weight"
     ).select(
-        "unique_id_l, unique_id_r, 1 / (1 + pow(2, -match_weight)) AS match_probability, match_weight"
+        "unique_id_l, unique_id_r, 1 / (1 + pow(2, -match_weight)) AS match_probability, "
+        "match_weight"
     )
     return weighed.filter(f"match_probability >= {float(threshold)!r}")
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safepassage.dedup import DedupRecord, find_candidates
+from safepassage.dedup.agreement import Agreement, field_agreement
 from safepassage.model.registry import Person, PersonalData
 from safepassage.services.keys import merge_place
 from safepassage.services.registry import (
@@ -52,10 +53,14 @@ class DedupRunSummary:
 
 @dataclass(frozen=True)
 class ReviewItem:
+    """A pending pair, both records opened, and how each field compares (agree, close,
+    disagree, missing), so that a reviewer sees what the score rests on at a glance."""
+
     pair_id: int
     probability: float
     left: Person
     right: Person
+    fields: tuple[tuple[str, Agreement], ...] = ()
 
 
 def active_person_ids(session: Session) -> list[str]:
@@ -148,8 +153,24 @@ def review_queue(session: Session, operator: Operator, *, limit: int = 20) -> li
     )
     ids = sorted({row.left_id for row in rows} | {row.right_id for row in rows})
     opened = {p.id: p for p in read_persons(session, operator, ids, purpose="dedup review")}
+    households = {person.household_id for person in opened.values()}
+    origins = dict(
+        session.execute(
+            select(HouseholdRow.id, HouseholdRow.origin).where(HouseholdRow.id.in_(households))
+        ).all()
+    )
+    records = {
+        person_id: _record(person, origins.get(person.household_id, ""))
+        for person_id, person in opened.items()
+    }
     return [
-        ReviewItem(row.id, row.probability, opened[row.left_id], opened[row.right_id])
+        ReviewItem(
+            row.id,
+            row.probability,
+            opened[row.left_id],
+            opened[row.right_id],
+            field_agreement(records[row.left_id], records[row.right_id]),
+        )
         for row in rows
     ]
 

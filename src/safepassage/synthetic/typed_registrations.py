@@ -20,10 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from safepassage.dedup.matching import DedupRecord
 
-GIVEN_NAMES = (
+_GIVEN_NAMES = (
     "james john robert michael william david richard joseph thomas charles daniel matthew "
     "anthony mark paul steven andrew joshua kevin brian george timothy ronald jason edward "
     "jacob ryan gary nicholas eric jonathan stephen larry justin scott brandon benjamin samuel "
@@ -41,9 +42,10 @@ GIVEN_NAMES = (
     "alexis lori marie ahmed fatima ali aisha omar leila yusuf amina ivan olga dmitri natasha "
     "pierre sophie jean luc marco giulia lukas lena jan anja pedro lucia chen wei mei kenji "
     "yuki amir nadia hassan zainab tariq samira"
-).split()
+)
+GIVEN_NAMES = tuple(_GIVEN_NAMES.split())
 
-FAMILY_ROOTS = (
+_FAMILY_ROOTS = (
     "smith john william brown jones miller davis garcia rodrigu wilson martin anders taylor "
     "thomas moore jackson white harris clark lewis robin walker young allen king wright scott "
     "hill green adams baker nelson carter mitchell roberts turner phillips campbell parker "
@@ -53,7 +55,8 @@ FAMILY_ROOTS = (
     "jordan owens reyn fernan mcdon marsh kowal nowak petro ivanov schmidt schneider weber "
     "becker hoffman schulz koch richter klein wolf neumann braun zimmer kruger hartman lange "
     "haddad khoury nasser saleh rahman hussein karim aziz farah mansour"
-).split()
+)
+FAMILY_ROOTS = tuple(_FAMILY_ROOTS.split())
 
 FAMILY_ENDINGS = ("", "", "", "s", "son", "er", "ez", "ski", "ov", "mann", "ton", "ley", "berg")
 """Roots and endings combine into about 1,700 family names: common and rare ones, and
@@ -201,11 +204,12 @@ def generate_typed_registry(persons: int, *, seed: int) -> TypedRegistry:
     return TypedRegistry(tuple(records), tuple(truth))
 
 
-def _zipf(count: int, rng: np.random.Generator) -> np.ndarray:
+def _zipf(count: int, rng: np.random.Generator) -> npt.NDArray[np.float64]:
     """Name frequencies as in real populations: a few very common, a long tail."""
-    weights = 1 / np.arange(1, count + 1) ** 0.9
+    weights: npt.NDArray[np.float64] = 1 / np.arange(1, count + 1) ** 0.9
     rng.shuffle(weights)
-    return weights / weights.sum()
+    shares: npt.NDArray[np.float64] = weights / float(weights.sum())
+    return shares
 
 
 def _renamed(record: DedupRecord, new_id: str) -> DedupRecord:
@@ -249,8 +253,8 @@ def _with_errors(
         elif error == "day month swapped" and date:
             date = _date_or(date, date[:4] + date[8:] + date[5:7])
         elif error == "year off" and date:
-            year = int(date[:4]) + (1 if draw[0] < 0.5 else -1)
-            date = _date_or(date, f"{year}{date[5:7]}{date[8:]}")
+            shifted = int(date[:4]) + (1 if draw[0] < 0.5 else -1)
+            date = _date_or(date, f"{shifted}{date[5:7]}{date[8:]}")
         elif error == "date missing":
             date = None
         elif error == "document digit" and documents:
