@@ -162,7 +162,8 @@ def _above(
     re-estimated from the scores themselves: with the m and u probabilities fixed, the share of
     duplicates among all pairs is the mean of the pairs' match probabilities, so it is iterated
     to its fixed point (expectation maximisation of the prior alone; pairs that blocking left
-    out count as non-duplicates). The first guess (:func:`_prior`) only counts pairs that agree
+    out count as non-duplicates), with at least one duplicate and at most half of all pairs, as
+    :func:`_prior` assumes. The first guess (:func:`_prior`) only counts pairs that agree
     on everything, which depends on how clean a registry is; the fixed point does not.
 
     Returns ``unique_id_l, unique_id_r, match_probability, match_weight`` under that prior."""
@@ -173,7 +174,8 @@ def _above(
     share = prior
     for _ in range(PRIOR_ROUNDS):
         odds = share / (1 - share)
-        share = min(float(np.sum(odds * factors / (1 + odds * factors))) / pairs_in_all, 0.5)
+        expected = float(np.sum(odds * factors / (1 + odds * factors)))
+        share = min(max(expected, 1.0) / pairs_in_all, 0.5)
     shift = math.log2(share / (1 - share)) - first
     weighed = scored.select(
         f"unique_id_l, unique_id_r, match_weight + {shift!r} AS match_weight"
