@@ -136,7 +136,9 @@ def run_matching(
         probed = _probed(connection, blocked, probe)
         blocked_at = time.perf_counter()
         linker.training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=seed)
-        scored = linker.inference.predict(warning_mode="never").as_duckdbpyrelation()
+        scored = linker.inference.predict(
+            threshold_match_probability=min(threshold, UNLIKELY), warning_mode="never"
+        ).as_duckdbpyrelation()
         rows = _above(
             scored, model["probability_two_random_records_match"], pairs_in_all, threshold
         )
@@ -153,6 +155,11 @@ def run_matching(
 
 
 PRIOR_ROUNDS = 50
+UNLIKELY = 1e-3
+"""Pairs below this match probability under the first guess of the prior are dropped as
+they are scored, not kept for re-estimating it: a registry of a million has tens of millions
+of compared pairs, nearly all of them strangers, and keeping them all would take gigabytes.
+They count as non-duplicates, like the pairs blocking left out."""
 
 
 def _above(
@@ -162,8 +169,8 @@ def _above(
     re-estimated from the scores themselves: with the m and u probabilities fixed, the share of
     duplicates among all pairs is the mean of the pairs' match probabilities, so it is iterated
     to its fixed point (expectation maximisation of the prior alone; pairs that blocking left
-    out count as non-duplicates), with at least one duplicate and at most half of all pairs, as
-    :func:`_prior` assumes. The first guess (:func:`_prior`) only counts pairs that agree
+    out or :data:`UNLIKELY` dropped count as non-duplicates), with at least one duplicate and at
+    most half of all pairs, as :func:`_prior` assumes. The first guess (:func:`_prior`) only counts pairs that agree
     on everything, which depends on how clean a registry is; the fixed point does not.
 
     Returns ``unique_id_l, unique_id_r, match_probability, match_weight`` under that prior."""
