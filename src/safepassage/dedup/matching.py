@@ -170,8 +170,9 @@ def _above(
     duplicates among all pairs is the mean of the pairs' match probabilities, so it is iterated
     to its fixed point (expectation maximisation of the prior alone; pairs that blocking left
     out or :data:`UNLIKELY` dropped count as non-duplicates), with at least one duplicate and at
-    most half of all pairs, as :func:`_prior` assumes. The first guess (:func:`_prior`) only counts pairs that agree
-    on everything, which depends on how clean a registry is; the fixed point does not.
+    most half of all pairs, as :func:`_prior` assumes. The first guess (:func:`_prior`) only
+    counts pairs that agree on everything, which depends on how clean a registry is; the fixed
+    point does not.
 
     Returns ``unique_id_l, unique_id_r, match_probability, match_weight`` under that prior."""
     import numpy as np
