@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safepassage.dedup import DedupRecord, evaluate
+from safepassage.dedup.agreement import FIELDS, Agreement
 from safepassage.model.registry import (
     Household,
     IdentityDocument,
@@ -117,3 +118,19 @@ def test_a_pair_judged_distinct_is_not_asked_again(
     assert first.pair_id not in [item.pair_id for item in dedup.review_queue(session, operator)]
     with pytest.raises(dedup.MergeRefused, match="already judged"):
         dedup.mark_distinct(session, operator, first.pair_id)
+
+
+def test_the_review_queue_says_which_fields_agree_without_values(
+    session: Session, operator: Operator, planted: list[tuple[str, str]]
+) -> None:
+    dedup.run_dedup(session, operator)
+    items = dedup.review_queue(session, operator, limit=50)
+    assert items
+    for item in items:
+        fields = dict(item.fields)
+        assert list(fields) == list(FIELDS)
+        assert set(fields.values()) <= set(Agreement)
+        # Every record here has a passport of its own number: a pair never shares one.
+        assert fields["document"] in (Agreement.CLOSE, Agreement.DISAGREE)
+        assert fields["place"] == Agreement.AGREE
+    assert any(dict(item.fields)["given name"] == Agreement.AGREE for item in items)

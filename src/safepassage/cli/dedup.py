@@ -67,10 +67,14 @@ def review(
     if not items:
         console.print("the review queue is empty")
         return
-    table = Table("pair", "p", "left", "right", show_lines=True)
+    table = Table("pair", "p", "left", "right", "fields", show_lines=True)
     for item in items:
         table.add_row(
-            str(item.pair_id), f"{item.probability:.3f}", _card(item.left), _card(item.right)
+            str(item.pair_id),
+            f"{item.probability:.3f}",
+            _card(item.left),
+            _card(item.right),
+            "\n".join(f"{name}: {agreement.value}" for name, agreement in item.fields),
         )
     console.print(table)
     console.print(

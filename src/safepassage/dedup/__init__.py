@@ -9,8 +9,11 @@ from safepassage.dedup.matching import (
     CandidatePair,
     DedupRecord,
     MatchingRun,
+    blocking_rules,
+    document_number_key,
     find_candidates,
     memory_only_connection,
+    phone_key,
     run_matching,
 )
 from safepassage.dedup.transliteration import (
@@ -33,6 +36,8 @@ __all__ = [
     "NameKeys",
     "arabic_keys",
     "arabic_tokens",
+    "blocking_rules",
+    "document_number_key",
     "evaluate",
     "find_candidates",
     "keys_of_names",
@@ -40,6 +45,7 @@ __all__ = [
     "latin_tokens",
     "memory_only_connection",
     "name_keys",
+    "phone_key",
     "run_matching",
     "set_key",
     "token_key",

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safepassage.dedup import DedupRecord, find_candidates
+from safepassage.dedup.agreement import Agreement, field_agreement
 from safepassage.model.registry import Person, PersonalData
 from safepassage.services.keys import merge_place
 from safepassage.services.registry import (
@@ -52,10 +53,14 @@ class DedupRunSummary:
 
 @dataclass(frozen=True)
 class ReviewItem:
+    """A pending pair, both records opened, and how each field compares (agree, close,
+    disagree, missing), so that a reviewer sees what the score rests on at a glance."""
+
     pair_id: int
     probability: float
     left: Person
     right: Person
+    fields: tuple[tuple[str, Agreement], ...] = ()
 
 
 def active_person_ids(session: Session) -> list[str]:
@@ -74,10 +79,7 @@ def run_dedup(
     A pair already judged (merged or distinct) is not queued again: a reviewer who said two
     people are different should not be asked again at every run.
     """
-    ids = active_person_ids(session)
-    persons = read_persons(session, operator, ids, purpose="deduplication") if ids else []
-    origins = dict(session.execute(select(HouseholdRow.id, HouseholdRow.origin)).all())
-    records = [_record(person, origins.get(person.household_id, "")) for person in persons]
+    records = registry_records(session, operator)
     pairs = find_candidates(records, threshold=threshold)
     known = {
         (left, right)
@@ -107,9 +109,18 @@ def run_dedup(
         actor=operator.name,
         action="dedup-run",
         subject="registry",
-        detail={"persons": len(ids), "candidates": len(pairs), "queued": added},
+        detail={"persons": len(records), "candidates": len(pairs), "queued": added},
     )
-    return DedupRunSummary(len(ids), len(pairs), added)
+    return DedupRunSummary(len(records), len(pairs), added)
+
+
+def registry_records(session: Session, operator: Operator) -> list[DedupRecord]:
+    """Every active registration as deduplication sees it (one audited read): names, date of
+    birth, sex, documents, phone, household and the household's place."""
+    ids = active_person_ids(session)
+    persons = read_persons(session, operator, ids, purpose="deduplication") if ids else []
+    origins = dict(session.execute(select(HouseholdRow.id, HouseholdRow.origin)).all())
+    return [_record(person, origins.get(person.household_id, "")) for person in persons]
 
 
 def _record(person: Person, place: str) -> DedupRecord:
@@ -125,6 +136,8 @@ def _record(person: Person, place: str) -> DedupRecord:
         sex=data.sex.value,
         household_id=person.household_id,
         place=place,
+        documents=tuple((doc.issuing_country, doc.number) for doc in data.documents),
+        phone=data.phone,
     )
 
 
@@ -140,8 +153,24 @@ def review_queue(session: Session, operator: Operator, *, limit: int = 20) -> li
     )
     ids = sorted({row.left_id for row in rows} | {row.right_id for row in rows})
     opened = {p.id: p for p in read_persons(session, operator, ids, purpose="dedup review")}
+    households = {person.household_id for person in opened.values()}
+    origins = dict(
+        session.execute(
+            select(HouseholdRow.id, HouseholdRow.origin).where(HouseholdRow.id.in_(households))
+        ).all()
+    )
+    records = {
+        person_id: _record(person, origins.get(person.household_id, ""))
+        for person_id, person in opened.items()
+    }
     return [
-        ReviewItem(row.id, row.probability, opened[row.left_id], opened[row.right_id])
+        ReviewItem(
+            row.id,
+            row.probability,
+            opened[row.left_id],
+            opened[row.right_id],
+            field_agreement(records[row.left_id], records[row.right_id]),
+        )
         for row in rows
     ]
 

@@ -33,6 +33,10 @@ class PairOut(BaseModel):
     probability: float
     left: PersonView
     right: PersonView
+    fields: dict[str, str] = Field(
+        description="Each field (given name, family name, date of birth, document, phone, "
+        "sex, household, place): agree, close, disagree or missing"
+    )
 
 
 class MergeRequest(BaseModel):
@@ -67,6 +71,7 @@ def review(
             probability=item.probability,
             left=mask(item.left, account.role),
             right=mask(item.right, account.role),
+            fields={name: agreement.value for name, agreement in item.fields},
         )
         for item in dedup.review_queue(session, operator, limit=limit)
     ]
