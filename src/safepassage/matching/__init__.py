@@ -8,6 +8,7 @@ household and pledge, why the assignment is what it is.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from safepassage.matching.model import (
     VettingStatus,
     Weights,
 )
+from safepassage.matching.repair import fill_room
 from safepassage.matching.result import FloorsUnreachable, MatchingResult, PinRefused
 
 
@@ -67,15 +69,33 @@ def _milp(instance: Instance, params: MatchingParams, seed: int) -> Outcome:
         raise unreachable
     if int(np.count_nonzero(instance.blocked == 0)) <= params.exact_pairs:
         try:
-            return milp.exact(instance, time_limit=params.time_limit, gap=params.gap, seed=seed)
+            found = milp.exact(instance, time_limit=params.time_limit, gap=params.gap, seed=seed)
         except milp.Infeasible as infeasible:
             raise unreachable from infeasible
-    return milp.by_parts(
-        instance,
-        time_limit=params.time_limit,
-        seed=seed,
-        gap=params.gap,
-        part_size=params.part_size,
+    else:
+        found = milp.by_parts(
+            instance,
+            time_limit=params.time_limit,
+            seed=seed,
+            gap=params.gap,
+            part_size=params.part_size,
+        )
+    return _maximal(instance, found)
+
+
+def _maximal(instance: Instance, found: Outcome) -> Outcome:
+    """The outcome with every household that fits an open place placed (see :mod:`.repair`)."""
+    assigned = found.assigned.copy()
+    added = fill_room(instance, assigned)
+    if not added:
+        return found
+    objective = instance.objective(assigned)
+    return dataclasses.replace(
+        found,
+        assigned=assigned,
+        objective=objective,
+        bound=None if found.bound is None else max(found.bound, objective),
+        method=f"{found.method}, {added} left out with room placed",
     )
 
 

@@ -42,9 +42,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from safepassage.matching import kernels
-from safepassage.matching.greedy import place_in_order
 from safepassage.matching.highs_model import Layout, Residual, RestrictedLp, Solution, solve_milp
 from safepassage.matching.instance import FloatArray, Instance, IntArray, Outcome, Prices
+from safepassage.matching.repair import fill_room
 
 EXACT_PAIRS = 20_000
 """Eligible pairs up to which the whole problem is one MILP. HiGHS solves 1,000 households by
@@ -225,7 +225,7 @@ def by_parts(
         _round(instance, lp, solution, share, assigned)
         generated.append((lp.column_household, lp.column_pledge))
         carried = rows[assigned[rows] < 0]
-    _fill(instance, assigned)
+    fill_room(instance, assigned)
     if not np.isfinite(best_bound):  # no part had an LP (all pinned, or out of time)
         best_bound = lagrangian_bound(instance, best_prices)
     objective = instance.objective(assigned)
@@ -359,16 +359,6 @@ def _first_fit(
         left.paced,
         assigned,
     )
-
-
-def _fill(instance: Instance, assigned: IntArray) -> None:
-    """Offer every unplaced household every eligible pledge with room, largest value first."""
-    waiting = np.flatnonzero(assigned < 0)
-    best = np.where(instance.blocked[waiting] == 0, instance.scores[waiting], -np.inf).max(
-        axis=1, initial=-np.inf
-    )
-    value = instance.size[waiting] * (instance.problem.weights.placement + best)
-    place_in_order(instance, waiting[np.argsort(-value, kind="stable")], assigned)
 
 
 def _read(instance: Instance, households: IntArray, pledges: IntArray, x: FloatArray) -> IntArray:

@@ -1,0 +1,54 @@
+"""Nobody is left out where a place they may use is open, on seeded rounds of every shape."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from matching_helpers import household, pledge
+
+from safepassage.matching import MatchingParams, MatchingProblem, solve
+from safepassage.matching.check import left_out_with_room
+from safepassage.matching.instance import Instance
+from safepassage.matching.repair import fill_room
+from safepassage.synthetic.matching_instance import matching_instance
+
+ROUNDS = [
+    # households, hosts, seed, params: exact MILPs, parts with a polish, parts without
+    (200, 10, 1, MatchingParams(time_limit=10)),
+    (400, 60, 2, MatchingParams(time_limit=10)),
+    (600, 120, 3, MatchingParams(time_limit=10)),
+    (1_500, 40, 4, MatchingParams(part_size=400, time_limit=10)),
+]
+
+
+@pytest.mark.parametrize(("households", "hosts", "seed", "params"), ROUNDS)
+def test_no_unplaced_household_fits_an_open_place(
+    households: int, hosts: int, seed: int, params: MatchingParams
+) -> None:
+    problem = matching_instance(households, hosts, seed=seed)
+    result = solve(problem, params=params, seed=seed)
+    assert result.is_feasible(), result.violations[:3]
+    assert left_out_with_room(problem, result.assigned) == []
+
+
+def test_filling_places_the_household_a_stopped_solver_left_beside_room() -> None:
+    problem = MatchingProblem(
+        (household("a", 2), household("b", 3), household("c", 1)),
+        (pledge("p", 4), pledge("q", 2)),
+    )
+    instance = Instance.compile(problem)
+    assigned = np.array([0, -1, -1], dtype=np.int64)  # a at p; b fits nowhere; c fits p and q
+    assert left_out_with_room(problem, ("p", None, None)) == ["c"]
+    assert fill_room(instance, assigned) == 1
+    assert assigned.tolist() == [0, -1, 0]  # p and q tie on score: the first pledge wins
+    assert left_out_with_room(problem, ("p", None, "p")) == []
+
+
+def test_the_check_sees_every_capacity_and_rule() -> None:
+    problem = MatchingProblem(
+        (household("a", 2, medical=1), household("b", 2, medical=1), household("c", 3)),
+        (pledge("p", 10, medical_places=1, places_households=2, max_household_size=2),),
+    )
+    # b: medical places used up; c: too large for p
+    assert left_out_with_room(problem, ("p", None, None)) == []
+    assert left_out_with_room(problem, (None, None, None)) == ["a", "b"]
