@@ -43,14 +43,18 @@ from safepassage.matching.result import FloorsUnreachable, MatchingResult, PinRe
 class MatchingParams:
     """How to solve.
 
-    ``time_limit``: seconds for the MILP (or for all parts together on large rounds).
-    ``gap``: relative gap at which HiGHS may stop the exact MILP.
+    ``gap``: relative gap (against the proven bound) at which the search stops.
+    ``node_limit``: branch-and-bound nodes per MILP, the work limit that stops a search short
+    of the gap; the result's status says which of the two stopped it.
+    ``time_limit``: seconds of wall clock, only when asked for: the result then depends on
+    the machine's load, while without it the same round gives the same assignment anywhere.
     ``exact_pairs``: eligible pairs up to which the whole round is one MILP; above, the LP is
     solved in parts and rounded, and the gap is measured against the Lagrangian bound.
     """
 
-    time_limit: float = 60.0
+    time_limit: float | None = None
     gap: float = 1e-4
+    node_limit: int = milp.NODE_LIMIT
     exact_pairs: int = milp.EXACT_PAIRS
     part_size: int = milp.PART_SIZE
 
@@ -69,7 +73,13 @@ def _milp(instance: Instance, params: MatchingParams, seed: int) -> Outcome:
         raise unreachable
     if int(np.count_nonzero(instance.blocked == 0)) <= params.exact_pairs:
         try:
-            found = milp.exact(instance, time_limit=params.time_limit, gap=params.gap, seed=seed)
+            found = milp.exact(
+                instance,
+                time_limit=params.time_limit,
+                gap=params.gap,
+                node_limit=params.node_limit,
+                seed=seed,
+            )
         except milp.Infeasible as infeasible:
             raise unreachable from infeasible
     else:
@@ -79,8 +89,10 @@ def _milp(instance: Instance, params: MatchingParams, seed: int) -> Outcome:
             seed=seed,
             gap=params.gap,
             part_size=params.part_size,
+            node_limit=params.node_limit,
         )
-    return _maximal(instance, found)
+    found = _maximal(instance, found)
+    return dataclasses.replace(found, status=milp.stop_status(found, params.gap))
 
 
 def _maximal(instance: Instance, found: Outcome) -> Outcome:
