@@ -257,7 +257,7 @@ def summary(result: MatchingResult) -> None:
         if price > 1e-9
     ]
     if rows:
-        binding = Table("pledge", "capacity", "price", title="binding capacities (highest prices)")
+        binding = Table("pledge", "capacity", "price", title="priced capacities (highest prices)")
         for price, pledge_id, capacity in sorted(rows, reverse=True)[:BINDING_SHOWN]:
             binding.add_row(pledge_id, capacity, f"{price:.3f}")
         console.print(binding)
