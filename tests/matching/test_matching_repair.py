@@ -6,10 +6,17 @@ import numpy as np
 import pytest
 from matching_helpers import household, pledge
 
-from safepassage.matching import MatchingParams, MatchingProblem, solve
-from safepassage.matching.check import left_out_with_room
+from safepassage.matching import (
+    MatchingParams,
+    MatchingProblem,
+    Override,
+    OverrideKind,
+    solve,
+)
+from safepassage.matching.check import left_out_with_room, violations
+from safepassage.matching.greedy import greedy
 from safepassage.matching.instance import Instance
-from safepassage.matching.repair import fill_room
+from safepassage.matching.repair import fill_room, make_room
 from safepassage.synthetic.matching_instance import matching_instance
 
 ROUNDS = [
@@ -52,3 +59,42 @@ def test_the_check_sees_every_capacity_and_rule() -> None:
     # b: medical places used up; c: too large for p
     assert left_out_with_room(problem, ("p", None, None)) == []
     assert left_out_with_room(problem, (None, None, None)) == ["a", "b"]
+
+
+def test_a_household_moves_to_make_room_when_that_places_more() -> None:
+    # b fits only p, where a sits; a could as well be at q: moving it places both
+    problem = MatchingProblem(
+        (household("a", 2), household("b", 3)),
+        (pledge("p", 3), pledge("q", 2, languages=frozenset({"de"}))),
+    )
+    instance = Instance.compile(problem)
+    assigned = np.array([0, -1], dtype=np.int64)
+    assert left_out_with_room(problem, ("p", None)) == []  # maximal, yet not the best
+    gained = make_room(instance, assigned)
+    assert assigned.tolist() == [1, 0]
+    assert gained == pytest.approx(instance.objective(assigned) - 2 * 10.0)
+
+
+def test_a_pinned_household_is_never_moved() -> None:
+    problem = MatchingProblem(
+        (household("a", 2), household("b", 3)),
+        (pledge("p", 3), pledge("q", 2)),
+        overrides=(Override("a", "p", OverrideKind.PIN, "kept with its sponsor"),),
+    )
+    instance = Instance.compile(problem)
+    assigned = np.array([0, -1], dtype=np.int64)
+    assert make_room(instance, assigned) == 0.0
+    assert assigned.tolist() == [0, -1]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_moves_keep_every_rule_on_seeded_rounds(seed: int) -> None:
+    problem = matching_instance(300, 40, seed=seed, scarcity=0.8)
+    instance = Instance.compile(problem)
+    assigned = greedy(instance).assigned.copy()
+    before = instance.objective(assigned)
+    make_room(instance, assigned)
+    ids = tuple(None if j < 0 else problem.pledges[j].id for j in assigned.tolist())
+    assert violations(problem, ids) == []
+    assert left_out_with_room(problem, ids) == []
+    assert instance.objective(assigned) >= before

@@ -35,7 +35,7 @@ from safepassage.matching.model import (
     VettingStatus,
     Weights,
 )
-from safepassage.matching.repair import fill_room
+from safepassage.matching.repair import fill_room, make_room
 from safepassage.matching.result import FloorsUnreachable, MatchingResult, PinRefused
 
 
@@ -99,15 +99,18 @@ def _maximal(instance: Instance, found: Outcome) -> Outcome:
     """The outcome with every household that fits an open place placed (see :mod:`.repair`)."""
     assigned = found.assigned.copy()
     added = fill_room(instance, assigned)
-    if not added:
+    moved = make_room(instance, assigned) > 0
+    if not added and not moved:
         return found
     objective = instance.objective(assigned)
+    steps = [f"{added} left out with room placed"] if added else []
+    steps += ["households moved to make room"] if moved else []
     return dataclasses.replace(
         found,
         assigned=assigned,
         objective=objective,
         bound=None if found.bound is None else max(found.bound, objective),
-        method=f"{found.method}, {added} left out with room placed",
+        method=", ".join([found.method, *steps]),
     )
 
 
