@@ -19,12 +19,14 @@ from safepassage.matching.instance import Instance
 from safepassage.matching.repair import fill_room, make_room
 from safepassage.synthetic.matching_instance import matching_instance
 
+SHORT = 20
+"""Nodes per MILP: searches stopped early are the ones that leave households out."""
 ROUNDS = [
     # households, hosts, seed, params: exact MILPs, parts with a polish, parts without
-    (200, 10, 1, MatchingParams(time_limit=10)),
-    (400, 60, 2, MatchingParams(time_limit=10)),
-    (600, 120, 3, MatchingParams(time_limit=10)),
-    (1_500, 40, 4, MatchingParams(part_size=400, time_limit=10)),
+    (200, 10, 1, MatchingParams(node_limit=SHORT)),
+    (300, 60, 2, MatchingParams(node_limit=SHORT)),
+    (400, 100, 3, MatchingParams(node_limit=SHORT)),
+    (1_500, 40, 4, MatchingParams(part_size=400, node_limit=SHORT)),
 ]
 
 
