@@ -25,6 +25,7 @@ memory (`getrusage(RUSAGE_CHILDREN)`).
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import subprocess
 import sys
@@ -88,12 +89,9 @@ def run_command(instance: Instance, parquet: bool) -> dict[str, object]:
         )
         seconds = time.perf_counter() - began
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if completed.returncode != 0:
-        raise SystemExit(f"{instance.name}: match exited {completed.returncode}")
-    status = next(
-        (line.split("│")[2].strip() for line in completed.stdout.splitlines() if "status" in line),
-        "",
-    )
+        if completed.returncode != 0:
+            raise SystemExit(f"{instance.name}: match exited {completed.returncode}")
+        written = json.loads((out / "explanations.json").read_text(encoding="utf-8"))
     return {
         "instance": instance.name,
         "outcomes": "outcomes.parquet" if parquet else "outcomes.csv",
@@ -101,13 +99,14 @@ def run_command(instance: Instance, parquet: bool) -> dict[str, object]:
         "seconds": seconds,
         "cpu": usage.ru_utime + usage.ru_stime,
         "peak_mib": usage.ru_maxrss / 1024,
-        "status": status,
+        "gap": written["gap"],
+        "status": written["status"],
     }
 
 
 def commands(only: str) -> None:
-    print("| instance | outcomes | folder MB | s command | CPU s | peak MiB | status |")
-    print("|---|---|---:|---:|---:|---:|---|")
+    print("| instance | outcomes | folder MB | s command | CPU s | peak MiB | gap | status |")
+    print("|---|---|---:|---:|---:|---:|---:|---|")
     context = get_context("spawn")
     for instance in (i for i in COMMAND_INSTANCES if only in i.name):
         for parquet in (False, True):
@@ -116,7 +115,7 @@ def commands(only: str) -> None:
             print(
                 f"| {row['instance']} | {row['outcomes']} | {row['folder_mb']:,.0f} "
                 f"| {row['seconds']:.1f} | {row['cpu']:.1f} | {row['peak_mib']:,.0f} "
-                f"| {row['status']} |",
+                f"| {row['gap']:.4%} | {row['status']} |",
                 flush=True,
             )
 
