@@ -135,7 +135,7 @@ def test_pledge_use_matches_the_assignment(optimal: MatchingResult) -> None:
         assert by_name["households"].used == len(mine)
         assert by_name["medical"].used == sum(h.medical for h in mine)
         assert by_name["persons"].used <= (by_name["persons"].pledged or 0)
-        assert all(u.binding == (u.price > 1e-9) for u in use.uses)
+        assert all(u.full == (u.pledged is not None and 0 < u.pledged == u.used) for u in use.uses)
 
 
 def test_the_messages_on_a_hand_worked_round() -> None:

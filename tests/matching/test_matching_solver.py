@@ -404,3 +404,14 @@ def test_the_checker_catches_what_the_solver_must_avoid() -> None:
     )
     rules = {v.rule for v in violations(problem, ("p", "p"))}
     assert rules == {"forbid", "medical", "capacity"}
+
+
+def test_the_status_says_what_stopped_the_search() -> None:
+    assert MatchingParams().time_limit is None  # a wall clock only when asked for
+    problem = matching_instance(150, 30, seed=2)
+    stopped = solve(problem, params=MatchingParams(gap=0.0, node_limit=1))
+    assert stopped.status.startswith("stopped by the node limit (1 nodes) at a gap of ")
+    assert stopped.is_feasible()
+    reached = solve(problem)
+    assert reached.gap is not None and reached.gap <= MatchingParams().gap
+    assert reached.status == "optimal" or reached.status.startswith("gap reached: ")

@@ -104,10 +104,21 @@ def match(
         typer.Option(help="YAML of weights (placement, relatives, language, preference, ...)."),
     ] = None,
     solver: Annotated[str, typer.Option(help=f"Matcher: {', '.join(MATCHERS)}.")] = "milp",
-    time_limit: Annotated[float, typer.Option(min=1.0, help="Seconds for the solver.")] = 60.0,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            min=1.0,
+            help="Seconds of wall clock for the solver, only if given: the assignment then "
+            "depends on the machine's load. Without it the solver stops on the gap or the node "
+            "limit, with the same result on any machine.",
+        ),
+    ] = None,
     gap: Annotated[
-        float, typer.Option(min=0.0, max=1.0, help="Relative gap at which the MILP may stop.")
+        float, typer.Option(min=0.0, max=1.0, help="Relative gap at which the solver stops.")
     ] = 1e-4,
+    node_limit: Annotated[
+        int, typer.Option(min=1, help="Branch-and-bound nodes per MILP (a work limit).")
+    ] = MatchingParams.node_limit,
     seed: Annotated[int, typer.Option(help="Seed of the split into parts (large rounds).")] = 0,
     from_registry: Annotated[
         bool,
@@ -141,7 +152,7 @@ def match(
         render.problems(errors, [Problem("--plan", None, None, "takes --registry too")])
         raise typer.Exit(2)
     chosen = read_weights(weights) if weights else None
-    params = MatchingParams(time_limit, gap)
+    params = MatchingParams(time_limit=time_limit, gap=gap, node_limit=node_limit)
     if from_registry:
         planned = None if plan is None else _planned_out(plan)
         result = _match_registry(
@@ -246,7 +257,7 @@ def summary(result: MatchingResult) -> None:
         if price > 1e-9
     ]
     if rows:
-        binding = Table("pledge", "capacity", "price", title="binding capacities (highest prices)")
+        binding = Table("pledge", "capacity", "price", title="priced capacities (highest prices)")
         for price, pledge_id, capacity in sorted(rows, reverse=True)[:BINDING_SHOWN]:
             binding.add_row(pledge_id, capacity, f"{price:.3f}")
         console.print(binding)

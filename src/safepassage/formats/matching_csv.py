@@ -12,7 +12,8 @@ Input folder (column names case-insensitive, extra columns ignored, blank rows s
   ``deadline`` (ISO date), ``requires_vetting`` (true/false, default true).
 - ``vetting.csv`` (optional): ``household, host, status`` with ``host`` a pledge id or a
   country and ``status`` one of cleared, refused, pending. Without the file nobody is vetted.
-- ``outcomes.csv`` (optional): ``household, host, score`` with a score between 0 and 1.
+- ``outcomes.csv`` or ``outcomes.parquet`` (optional): ``household, host, score`` with a score
+  between 0 and 1, read in columns (:mod:`safepassage.formats.matching_outcomes`).
 - ``overrides.csv`` (optional): ``household, host, action, reason`` with ``action`` pin or
   forbid; a reason is required, since it is what the audit trail keeps.
 - ``rules.yaml`` (optional): ``floors: {group: share}`` and ``pacing: [share, ...]``.
@@ -52,6 +53,7 @@ from typing import Any, TextIO, TypeVar
 import numpy as np
 import yaml
 
+from safepassage.formats.matching_outcomes import OutcomeIds, read_outcomes
 from safepassage.formats.problems import InputError, Problem
 from safepassage.formats.tables import (
     BadValueError,
@@ -71,7 +73,6 @@ from safepassage.matching.model import (
     HostKind,
     Household,
     MatchingProblem,
-    OutcomeScores,
     Override,
     OverrideKind,
     Pledge,
@@ -263,8 +264,7 @@ def read_matching_folder(
             [Problem(str(folder), None, None, "is not a folder: give the folder of the CSV files")]
         )
     reader = _Reader(folder)
-    pledges, pledge_ids = _read_pledges(reader)
-    countries = {p.country for p in pledges}
+    pledges, pledge_ids, countries = _read_pledges(reader)
     if recorded is None:
         households, household_ids = _read_households(reader, pledge_ids, countries)
         vetting = _read_vetting(reader, household_ids, pledge_ids | countries)
@@ -275,7 +275,11 @@ def read_matching_folder(
         from_file = _read_vetting(reader, household_ids, pledge_ids | countries)
         vetting = from_file + recorded.clearances(countries, from_file)
         overrides = _recorded_overrides(reader, recorded, pledge_ids)
-    outcomes = _read_outcomes(reader, household_ids, pledge_ids)
+    outcomes = read_outcomes(
+        folder,
+        OutcomeIds([h.id for h in households], [p.id for p in pledges], household_ids, pledge_ids),
+        reader.report,
+    )
     floors, pacing = _read_rules(reader, {h.group for h in households})
     if reader.problems:
         raise InputError(reader.problems)
@@ -284,7 +288,7 @@ def read_matching_folder(
             households=tuple(households),
             pledges=tuple(pledges),
             vetting=tuple(vetting),
-            outcomes=_outcome_matrix(outcomes, households, pledges),
+            outcomes=outcomes,
             overrides=tuple(overrides),
             weights=weights or Weights(),
             floors=floors,
@@ -318,19 +322,21 @@ def _unique_id(
     return record_id
 
 
-def _read_pledges(reader: _Reader) -> tuple[list[Pledge], set[str]]:
-    """The pledges, and every id a row gave (a malformed row still makes its id known, so
-    that other files naming it are not reported as well)."""
+def _read_pledges(reader: _Reader) -> tuple[list[Pledge], set[str], set[str]]:
+    """The pledges, and every id and country a row gave (a malformed row still makes them
+    known, so that other files naming them are not reported as well)."""
     table = reader.table(PLEDGES_FILE, PLEDGE_COLUMNS, PLEDGE_OPTIONAL, needed=True)
     if table is None:
-        return [], set()
+        return [], set(), set()
     result: list[Pledge] = []
     first_rows: dict[str, int] = {}
     rows: list[tuple[int, str]] = []
+    named: set[str] = set()
     for row, record in reader.records(table):
         pledge_id = _unique_id(reader, table.file, row, record, first_rows, "pledge")
         if pledge_id is None:
             continue
+        named.add(record.get("country", ""))
         v = reader.value
         kind = v(table, row, record, "kind", _choice(tuple(HostKind)), required=True)
         country = record.get("country", "")
@@ -373,7 +379,7 @@ def _read_pledges(reader: _Reader) -> tuple[list[Pledge], set[str]]:
                 "this pledge id is also a country in the file: vetting and preferences naming "
                 "it would be ambiguous; add to the id, e.g. -national",
             )
-    return result, set(first_rows)
+    return result, set(first_rows), named - {""}
 
 
 def _languages(size: int | None) -> Callable[[str], list[tuple[str, int]]]:
@@ -583,49 +589,6 @@ def _read_vetting(reader: _Reader, households: set[str], hosts: set[str]) -> lis
             continue
         result.append(Vetting(key[0], key[1], VettingStatus(status)))
     return result
-
-
-def _read_outcomes(
-    reader: _Reader, households: set[str], pledges: set[str]
-) -> list[tuple[str, str, float]] | None:
-    table = reader.table(OUTCOMES_FILE, OUTCOME_COLUMNS, needed=False)
-    if table is None:
-        return None
-    result = []
-    seen: dict[tuple[str, str], int] = {}
-    for row, record in reader.records(table):
-        key = _pair_key(reader, table.file, row, record, households, pledges, "pledge")
-        score = reader.value(table, row, record, "score", _share, required=True)
-        if key is None or score is None:
-            continue
-        if seen.setdefault(key, row) != row:
-            reader.report(
-                table.file,
-                row,
-                None,
-                f"the same household and pledge are also on row {seen[key]}: keep one score "
-                "per pair",
-            )
-            continue
-        result.append((key[0], key[1], score))
-    return result
-
-
-def _outcome_matrix(
-    outcomes: list[tuple[str, str, float]] | None,
-    households: list[Household],
-    pledges: list[Pledge],
-) -> OutcomeScores | None:
-    if outcomes is None:
-        return None
-    row = {h.id: i for i, h in enumerate(households)}
-    column = {p.id: j for j, p in enumerate(pledges)}
-    values = np.full((len(households), len(pledges)), np.nan, dtype=np.float32)
-    for household, pledge, score in outcomes:
-        values[row[household], column[pledge]] = score
-    return OutcomeScores(
-        OUTCOMES_FILE, tuple(h.id for h in households), tuple(p.id for p in pledges), values
-    )
 
 
 def _read_overrides(reader: _Reader, households: set[str], pledges: set[str]) -> list[Override]:
@@ -899,9 +862,7 @@ def _write_assignment(result: MatchingResult, explanations: Explanations, handle
 
 def _write_pledge_use(result: MatchingResult, explanations: Explanations, handle: TextIO) -> None:
     writer = csv.writer(handle)
-    writer.writerow(
-        ("pledge", "kind", "country", "capacity", "used", "pledged", "price", "binding")
-    )
+    writer.writerow(("pledge", "kind", "country", "capacity", "used", "pledged", "full", "price"))
     writer.writerows(
         (
             p.pledge,
@@ -910,8 +871,8 @@ def _write_pledge_use(result: MatchingResult, explanations: Explanations, handle
             u.capacity,
             u.used,
             "" if u.pledged is None else u.pledged,
+            "true" if u.full else "false",
             f"{u.price:.6g}",
-            "true" if u.binding else "false",
         )
         for p in explanations.pledges
         for u in p.uses

@@ -8,6 +8,7 @@ household and pledge, why the assignment is what it is.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from safepassage.matching.model import (
     VettingStatus,
     Weights,
 )
+from safepassage.matching.repair import fill_room, make_room
 from safepassage.matching.result import FloorsUnreachable, MatchingResult, PinRefused
 
 
@@ -41,14 +43,18 @@ from safepassage.matching.result import FloorsUnreachable, MatchingResult, PinRe
 class MatchingParams:
     """How to solve.
 
-    ``time_limit``: seconds for the MILP (or for all parts together on large rounds).
-    ``gap``: relative gap at which HiGHS may stop the exact MILP.
+    ``gap``: relative gap (against the proven bound) at which the search stops.
+    ``node_limit``: branch-and-bound nodes per MILP, the work limit that stops a search short
+    of the gap; the result's status says which of the two stopped it.
+    ``time_limit``: seconds of wall clock, only when asked for: the result then depends on
+    the machine's load, while without it the same round gives the same assignment anywhere.
     ``exact_pairs``: eligible pairs up to which the whole round is one MILP; above, the LP is
     solved in parts and rounded, and the gap is measured against the Lagrangian bound.
     """
 
-    time_limit: float = 60.0
+    time_limit: float | None = None
     gap: float = 1e-4
+    node_limit: int = milp.NODE_LIMIT
     exact_pairs: int = milp.EXACT_PAIRS
     part_size: int = milp.PART_SIZE
 
@@ -67,15 +73,44 @@ def _milp(instance: Instance, params: MatchingParams, seed: int) -> Outcome:
         raise unreachable
     if int(np.count_nonzero(instance.blocked == 0)) <= params.exact_pairs:
         try:
-            return milp.exact(instance, time_limit=params.time_limit, gap=params.gap, seed=seed)
+            found = milp.exact(
+                instance,
+                time_limit=params.time_limit,
+                gap=params.gap,
+                node_limit=params.node_limit,
+                seed=seed,
+            )
         except milp.Infeasible as infeasible:
             raise unreachable from infeasible
-    return milp.by_parts(
-        instance,
-        time_limit=params.time_limit,
-        seed=seed,
-        gap=params.gap,
-        part_size=params.part_size,
+    else:
+        found = milp.by_parts(
+            instance,
+            time_limit=params.time_limit,
+            seed=seed,
+            gap=params.gap,
+            part_size=params.part_size,
+            node_limit=params.node_limit,
+        )
+    found = _maximal(instance, found)
+    return dataclasses.replace(found, status=milp.stop_status(found, params.gap))
+
+
+def _maximal(instance: Instance, found: Outcome) -> Outcome:
+    """The outcome with every household that fits an open place placed (see :mod:`.repair`)."""
+    assigned = found.assigned.copy()
+    added = fill_room(instance, assigned)
+    moved = make_room(instance, assigned) > 0
+    if not added and not moved:
+        return found
+    objective = instance.objective(assigned)
+    steps = [f"{added} left out with room placed"] if added else []
+    steps += ["households moved to make room"] if moved else []
+    return dataclasses.replace(
+        found,
+        assigned=assigned,
+        objective=objective,
+        bound=None if found.bound is None else max(found.bound, objective),
+        method=", ".join([found.method, *steps]),
     )
 
 

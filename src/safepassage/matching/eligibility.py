@@ -8,6 +8,7 @@ not one pair, and are the solver's business.
 
 from __future__ import annotations
 
+import functools
 from enum import IntFlag
 
 import numpy as np
@@ -51,7 +52,14 @@ REASONS: dict[Block, str] = {
 
 def reasons(flags: int) -> list[str]:
     """Every rule the pair breaks, in a fixed order, as words."""
-    return [text for block, text in REASONS.items() if flags & block]
+    return list(_reasons(int(flags)))
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _reasons(flags: int) -> tuple[str, ...]:
+    """Cached: explaining 100,000 households asks for the same few combinations again and
+    again, and each test of an ``IntFlag`` costs microseconds."""
+    return tuple(text for block, text in REASONS.items() if flags & block)
 
 
 def blocked_pairs(problem: MatchingProblem) -> BlockArray:

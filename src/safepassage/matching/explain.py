@@ -12,8 +12,10 @@ raise the objective. When the solver stopped within a gap it can happen, and the
 so instead of inventing a reason.
 
 Prices come with the result: the LP duals of the capacity rows for exact solves, otherwise the
-prices that prove the bound. A positive price marks a binding capacity: one more place there
-would raise the objective by about that much.
+prices that prove the bound: one more place there would raise the objective by about that
+much. A price and a full capacity are two facts, given apart: a capacity is ``full`` when it is
+used to the last place; a positive price may stand on one with room left (the prices are those
+of the relaxation, which splits households) and a full one may carry none.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from safepassage.matching.result import MatchingResult
 from safepassage.matching.scoring import COMPONENTS, ScoreTables
 
 ALTERNATIVES = 3
-_BINDING = 1e-9
+_PRICED = 1e-9
 _CHUNK = 4096
 
 
@@ -72,8 +74,9 @@ class Use:
     price: float
 
     @property
-    def binding(self) -> bool:
-        return self.price > _BINDING
+    def full(self) -> bool:
+        """Used to the last place (a capacity of none is not called full)."""
+        return self.pledged is not None and 0 < self.pledged <= self.used
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,7 @@ class Explanations:
                             "used": u.used,
                             "pledged": u.pledged,
                             "price": round(u.price, 6),
-                            "binding": u.binding,
+                            "full": u.full,
                         }
                         for u in p.uses
                     ],
@@ -393,8 +396,8 @@ def _prices_from(result: MatchingResult) -> str:
 
 def _capacity_words(pledge: str, name: str, room: int, need: int, price: float) -> str:
     words = f"{pledge} has {room} {name} left, {need} needed"
-    if price > _BINDING:
-        words += f" (binding: one more is worth {price:.3f})"
+    if price > _PRICED:
+        words += f" (one more is worth {price:.3f})"
     return words
 
 

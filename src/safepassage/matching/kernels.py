@@ -162,3 +162,107 @@ def ranked_options(
                 value[slot] = v
                 top[h, slot] = j
     return top
+
+
+@compiled
+def make_room(
+    candidates: IntArray,
+    scores: ScoreArray,
+    blocked: BlockArray,
+    size: IntArray,
+    medical: IntArray,
+    pace_level: IntArray,
+    pinned: IntArray,
+    placement: float,
+    persons_left: IntArray,
+    households_left: IntArray,
+    medical_left: IntArray,
+    paced_left: IntArray,
+    assigned: IntArray,
+) -> float:
+    """Unplaced households ``candidates`` (best first) each try to get a place by moving one
+    household out of the way: ``h`` (not pinned) leaves pledge ``j`` for a pledge ``k`` with
+    room, and the candidate takes ``j``. The move raising the objective most is made, if any;
+    the residual arrays and ``assigned`` are updated in place. Returns the objective gained.
+    """
+    households, pledges = scores.shape
+    levels = paced_left.shape[1]
+    gained = 0.0
+    members = np.empty((pledges, households), dtype=np.int64)  # households at each pledge
+    count = np.zeros(pledges, dtype=np.int64)
+    slot_of = np.full(households, -1, dtype=np.int64)
+    for h in range(households):
+        j = assigned[h]
+        if j >= 0:
+            members[j, count[j]] = h
+            slot_of[h] = count[j]
+            count[j] += 1
+    for c in range(len(candidates)):
+        u = candidates[c]
+        if assigned[u] >= 0:
+            continue
+        best_gain = 1e-9
+        best_h, best_j, best_k = -1, -1, -1
+        for j in range(pledges):
+            if blocked[u, j] != 0:
+                continue
+            value_u = size[u] * (placement + float(scores[u, j]))
+            for slot in range(count[j]):
+                h = members[j, slot]
+                if pinned[h] >= 0:
+                    continue
+                # does u fit at j once h has left?
+                fits = (
+                    persons_left[j] + size[h] >= size[u]
+                    and medical_left[j] + medical[h] >= medical[u]
+                )
+                if fits:
+                    for level in range(levels):
+                        room = paced_left[j, level]
+                        if level >= pace_level[h]:
+                            room += size[h]
+                        if level >= pace_level[u] and room < size[u]:
+                            fits = False
+                            break
+                if fits:
+                    value_h = size[h] * (placement + float(scores[h, j]))
+                    for k in range(pledges):
+                        if k == j or blocked[h, k] != 0:
+                            continue
+                        if persons_left[k] < size[h] or households_left[k] < 1:
+                            continue
+                        if medical_left[k] < medical[h]:
+                            continue
+                        paced_ok = True
+                        for level in range(pace_level[h], levels):
+                            if paced_left[k, level] < size[h]:
+                                paced_ok = False
+                                break
+                        if not paced_ok:
+                            continue
+                        gain = value_u + size[h] * (placement + float(scores[h, k])) - value_h
+                        if gain > best_gain:
+                            best_gain, best_h, best_j, best_k = gain, h, j, k
+        if best_h < 0:
+            continue
+        h, j, k = best_h, best_j, best_k
+        persons_left[j] += size[h] - size[u]
+        medical_left[j] += medical[h] - medical[u]
+        persons_left[k] -= size[h]
+        households_left[k] -= 1
+        medical_left[k] -= medical[h]
+        for level in range(levels):
+            if level >= pace_level[h]:
+                paced_left[j, level] += size[h]
+                paced_left[k, level] -= size[h]
+            if level >= pace_level[u]:
+                paced_left[j, level] -= size[u]
+        assigned[h] = k
+        assigned[u] = j
+        members[j, slot_of[h]] = u  # u takes h's slot at j
+        slot_of[u] = slot_of[h]
+        members[k, count[k]] = h
+        slot_of[h] = count[k]
+        count[k] += 1
+        gained += best_gain
+    return gained

@@ -42,10 +42,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from safepassage.matching import kernels
-from safepassage.matching.greedy import place_in_order
-from safepassage.matching.highs_model import Layout, Residual, RestrictedLp, Solution, solve_milp
+from safepassage.matching.highs_model import (
+    NODE_LIMIT_REACHED,
+    TIME_LIMIT_REACHED,
+    Layout,
+    Residual,
+    RestrictedLp,
+    Solution,
+    solve_milp,
+)
 from safepassage.matching.instance import FloatArray, Instance, IntArray, Outcome, Prices
+from safepassage.matching.repair import fill_room
 
+NODE_LIMIT = 2_000
+"""Branch-and-bound nodes per HiGHS MILP: the deterministic work limit that stops a search
+short of the gap asked (a wall clock is only ever an explicit option)."""
 EXACT_PAIRS = 20_000
 """Eligible pairs up to which the whole problem is one MILP. HiGHS solves 1,000 households by
 20 pledges to a 0.01% gap in seconds; at 1,000 by 200 (170,000 pairs) it was still 28% short
@@ -138,7 +149,9 @@ def floors_within_reach(instance: Instance) -> bool:
     return bool((persons >= instance.floor_need).all())
 
 
-def exact(instance: Instance, *, time_limit: float, gap: float, seed: int) -> Outcome:
+def exact(
+    instance: Instance, *, time_limit: float | None, gap: float, node_limit: int, seed: int
+) -> Outcome:
     """One MILP over every eligible pair, started from the rounded LP of :func:`by_parts`.
 
     HiGHS's search on its own finds poor assignments slowly when hundreds of pledges tie on
@@ -146,7 +159,8 @@ def exact(instance: Instance, *, time_limit: float, gap: float, seed: int) -> Ou
     The LP relaxation over every pair gives the capacity prices explanations quote.
     """
     began = time.perf_counter()
-    start = by_parts(instance, time_limit=time_limit / 2, seed=seed, polish=False)
+    half = None if time_limit is None else time_limit / 2
+    start = by_parts(instance, time_limit=half, seed=seed, node_limit=node_limit, polish=False)
     rows, columns = np.nonzero(instance.blocked == 0)
     keep = (instance.pinned[rows] < 0) | (instance.pinned[rows] == columns)
     rows, columns = rows[keep], columns[keep]
@@ -154,15 +168,21 @@ def exact(instance: Instance, *, time_limit: float, gap: float, seed: int) -> Ou
         return start
     households = np.arange(len(instance.size))
     layout = Layout(instance, households, Residual.full(instance))
-    remaining = time_limit - (time.perf_counter() - began)
-    relaxation = RestrictedLp(layout, rows, columns, remaining).solve()
+    relaxation = RestrictedLp(layout, rows, columns, _left(time_limit, began)).solve()
     if relaxation.status == "Infeasible":
         raise Infeasible
     if relaxation.prices is None:
         return start
-    remaining = time_limit - (time.perf_counter() - began)
     initial = (start.assigned[rows] == columns).astype(np.float64)
-    solution = solve_milp(layout, rows, columns, time_limit=remaining, gap=gap, start=initial)
+    solution = solve_milp(
+        layout,
+        rows,
+        columns,
+        time_limit=_left(time_limit, began),
+        gap=gap,
+        node_limit=node_limit,
+        start=initial,
+    )
     if solution.status == "Infeasible":
         raise Infeasible
     if not np.isfinite(solution.objective):
@@ -173,22 +193,57 @@ def exact(instance: Instance, *, time_limit: float, gap: float, seed: int) -> Ou
         assigned, objective = start.assigned, start.objective
     proven = min(solution.dual_bound, relaxation.dual_bound, start.bound or np.inf)
     bound = max(objective, proven + _RELATIVE_MARGIN * abs(proven) + _ABSOLUTE_MARGIN)
-    if proven <= objective + _ABSOLUTE_MARGIN + _RELATIVE_MARGIN * abs(objective):
-        status = "optimal"
-    elif solution.optimal:
-        status = f"optimal within the gap asked ({gap:.2g})"
-    else:
-        status = f"stopped: {solution.status.lower()}"
-    return Outcome(assigned, objective, bound, relaxation.prices, status, "exact MILP")
+    stopped_by = {
+        TIME_LIMIT_REACHED: STOPPED_BY_TIME,
+        NODE_LIMIT_REACHED: f"the node limit ({node_limit:,} nodes)",
+    }.get(solution.status, f"HiGHS ({solution.status.lower()})")
+    return Outcome(
+        assigned,
+        objective,
+        bound,
+        relaxation.prices,
+        "optimal" if solution.optimal else stopped_by,
+        "exact MILP",
+    )
+
+
+def _left(time_limit: float | None, began: float) -> float | None:
+    """Seconds left of a wall-clock limit, None when none was asked for."""
+    return None if time_limit is None else time_limit - (time.perf_counter() - began)
+
+
+OPTIMAL_GAP = 1e-6
+"""A relative gap called optimal: HiGHS's own tolerances, and the margin every bound carries
+against rounding, are of this order."""
+STOPPED_BY_TIME = "the time limit"
+FLOORS_NOT_MET = "floors not met: the heuristic for large rounds fell short of them"
+STOPPED_BY_PARTS = "the end of the method for large rounds (one pass over the parts)"
+
+
+def stop_status(outcome: Outcome, gap: float) -> str:
+    """Says whether the gap asked was reached, and if not, what stopped the search.
+
+    ``outcome.status`` is "optimal" when the matcher ran to its end, otherwise what stopped
+    it; the gap is measured here, on the final assignment against the bound."""
+    if outcome.bound is None or outcome.status == FLOORS_NOT_MET:
+        return outcome.status
+    reached = max(0.0, outcome.bound - outcome.objective) / max(1.0, abs(outcome.objective))
+    if reached <= OPTIMAL_GAP:
+        return "optimal"
+    if reached <= gap:
+        return f"gap reached: {reached:.4%}, at most the {gap:.4%} asked"
+    stopped_by = STOPPED_BY_PARTS if outcome.status == "optimal" else outcome.status
+    return f"stopped by {stopped_by} at a gap of {reached:.4%} ({gap:.4%} asked)"
 
 
 def by_parts(
     instance: Instance,
     *,
-    time_limit: float,
+    time_limit: float | None,
     seed: int,
     gap: float = 1e-4,
     part_size: int = PART_SIZE,
+    node_limit: int = 1_000,
     polish: bool = True,
 ) -> Outcome:
     """The round in parts, as the module says; the bound is the lowest Lagrangian one."""
@@ -203,16 +258,16 @@ def by_parts(
     prices = Prices.zero(instance)
     best_bound, best_prices = np.inf, prices
     carried = np.zeros(0, dtype=np.int64)
-    status = "parts solved"
+    status = "optimal"
     generated: list[tuple[IntArray, IntArray]] = []
     for number, part in enumerate(parts):
         rows = np.sort(np.concatenate([part, carried]))
         left = Residual.full(instance).without(instance, assigned, np.flatnonzero(assigned >= 0))
         arriving = sum(len(p) for p in parts[number:])
         share = left if number == len(parts) - 1 else left.share(len(part) / arriving)
-        budget = time_limit - (time.perf_counter() - began)
-        if budget <= 0:
-            status = "stopped: time limit reached"
+        budget = _left(time_limit, began)
+        if budget is not None and budget <= 0:
+            status = STOPPED_BY_TIME
             break
         lp, solution = _generate(instance, rows, share, prices, budget)
         if solution.prices is None:
@@ -225,20 +280,24 @@ def by_parts(
         _round(instance, lp, solution, share, assigned)
         generated.append((lp.column_household, lp.column_pledge))
         carried = rows[assigned[rows] < 0]
-    _fill(instance, assigned)
+    fill_room(instance, assigned)
     if not np.isfinite(best_bound):  # no part had an LP (all pinned, or out of time)
         best_bound = lagrangian_bound(instance, best_prices)
     objective = instance.objective(assigned)
     method = "LP by parts"
-    spare = time_limit - (time.perf_counter() - began)
+    spare = _left(time_limit, began)
     worth_polishing = (
         polish and count <= POLISH_HOUSEHOLDS and best_bound - objective > gap * abs(objective)
     )
-    if worth_polishing and spare > 1.0 and _polish(instance, generated, assigned, spare, gap):
-        objective = instance.objective(assigned)
-        method = "LP by parts, polished by a MILP"
+    if worth_polishing and (spare is None or spare > 1.0):
+        found = _polish(instance, generated, assigned, spare, gap, node_limit)
+        if found.improved:
+            objective = instance.objective(assigned)
+            method = "LP by parts, polished by a MILP"
+        if status == "optimal" and found.stopped_by is not None:
+            status = found.stopped_by
     if not instance.meets_floors(assigned):
-        status = "floors not met: the heuristic for large rounds fell short of them"
+        status = FLOORS_NOT_MET
     return Outcome(assigned, objective, max(best_bound, objective), best_prices, status, method)
 
 
@@ -246,14 +305,15 @@ def _polish(
     instance: Instance,
     generated: list[tuple[IntArray, IntArray]],
     assigned: IntArray,
-    time_limit: float,
+    time_limit: float | None,
     gap: float,
-) -> bool:
+    node_limit: int,
+) -> Polished:
     """A MILP over every pair the LPs generated, started from the assignment found.
 
     With few households per pledge most of them are split by the LP and rounding loses
     percents, which HiGHS wins back; its own bound covers only these pairs, so the bound
-    reported stays the Lagrangian one. Returns whether it found a better assignment.
+    reported stays the Lagrangian one.
     """
     placed = np.flatnonzero(assigned >= 0)
     households = np.concatenate([*(h for h, _ in generated), placed])
@@ -263,17 +323,39 @@ def _polish(
     everyone = np.arange(len(instance.size))
     layout = Layout(instance, everyone, Residual.full(instance))
     start = (assigned[households] == pledges).astype(np.float64)
-    found = solve_milp(layout, households, pledges, time_limit=time_limit, gap=gap, start=start)
+    found = solve_milp(
+        layout,
+        households,
+        pledges,
+        time_limit=time_limit,
+        gap=gap,
+        node_limit=node_limit,
+        start=start,
+    )
+    stopped_by = {
+        TIME_LIMIT_REACHED: STOPPED_BY_TIME,
+        NODE_LIMIT_REACHED: f"the node limit of the polishing MILP ({node_limit:,} nodes)",
+    }.get(found.status)
     if not found.objective > instance.objective(assigned) + _ABSOLUTE_MARGIN:
-        return False
+        return Polished(False, stopped_by)
     chosen = found.values > 0.5
     assigned[:] = -1
     assigned[households[chosen]] = pledges[chosen]
-    return True
+    return Polished(True, stopped_by)
+
+
+@dataclass(frozen=True)
+class Polished:
+    improved: bool
+    stopped_by: str | None  # None: HiGHS closed its own gap over the pairs it was given
 
 
 def _generate(
-    instance: Instance, rows: IntArray, residual: Residual, prices: Prices, time_limit: float
+    instance: Instance,
+    rows: IntArray,
+    residual: Residual,
+    prices: Prices,
+    time_limit: float | None,
 ) -> tuple[RestrictedLp, Solution]:
     began = time.perf_counter()
     pricing = price(instance, prices, rows, FIRST_COLUMNS)
@@ -283,7 +365,7 @@ def _generate(
     for _ in range(GENERATION_ROUNDS):
         if solution.prices is None or solution.household_duals is None:
             break
-        if time.perf_counter() - began > time_limit:
+        if time_limit is not None and time.perf_counter() - began > time_limit:
             break
         pricing = price(instance, solution.prices, rows, ADDED_COLUMNS)
         reduced = pricing.top_profit - solution.household_duals[:, None]
@@ -359,16 +441,6 @@ def _first_fit(
         left.paced,
         assigned,
     )
-
-
-def _fill(instance: Instance, assigned: IntArray) -> None:
-    """Offer every unplaced household every eligible pledge with room, largest value first."""
-    waiting = np.flatnonzero(assigned < 0)
-    best = np.where(instance.blocked[waiting] == 0, instance.scores[waiting], -np.inf).max(
-        axis=1, initial=-np.inf
-    )
-    value = instance.size[waiting] * (instance.problem.weights.placement + best)
-    place_in_order(instance, waiting[np.argsort(-value, kind="stable")], assigned)
 
 
 def _read(instance: Instance, households: IntArray, pledges: IntArray, x: FloatArray) -> IntArray:
