@@ -64,6 +64,15 @@ def serve(
             help="Send the session cookie over plain HTTP too (a test server on a LAN only).",
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=32,
+            help="Server processes (PostgreSQL only): one per core takes more requests at "
+            "once than one process, whose Python runs on one core at a time.",
+        ),
+    ] = 1,
     db: DbOption = None,
     key_file: KeyFileOption = None,
 ) -> None:
@@ -77,6 +86,7 @@ def serve(
     overrides: dict[str, Any] = {
         "cookie_secure": not insecure_cookies,
         "plan_from_registry": plan_from_registry,
+        "workers": workers,
     }
     for name, value in (("database", db), ("key_file", key_file), ("scenario", scenario)):
         if value is not None:
@@ -102,8 +112,22 @@ def serve(
         )
     # No access log: a request line carries its query string, and the audit log records what
     # an operation needs to know of who did what.
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "proxy_headers": False,
+        "server_header": False,
+        "access_log": False,
+    }
+    if workers == 1:
+        uvicorn.run(app, **options)
+        return
+    # Each worker process builds its own application (and connection pool) from the settings
+    # checked above, which reach it through the environment; this one only supervises.
+    app.state.server.database.dispose()
+    os.environ.update(settings.environment())
     uvicorn.run(
-        app, host=host, port=port, proxy_headers=False, server_header=False, access_log=False
+        "safepassage.api.app:app_from_environment", factory=True, workers=workers, **options
     )
 
 
