@@ -95,6 +95,7 @@ def test_serve_builds_the_app_on_loopback_by_default(
     assert (started["host"], started["port"]) == ("127.0.0.1", 8000)
     assert started["app"].state.server.settings.cookie_secure is True
     assert started["access_log"] is False  # request lines carry query strings
+    assert (started["loop"], started["http"]) == ("uvloop", "httptools")
 
 
 def test_serve_refuses_a_registry_behind_its_schema(home: Path, tmp_path: Path) -> None:
