@@ -7,7 +7,8 @@
 
 On a fresh Debian machine with Python 3.11 or newer, nothing else has to be set up first:
 
-1. ``.venv`` is created and ``pip install '.[test]'`` run in it.
+1. ``.venv`` is created and ``pip install '.[test]'`` run in it (``apt-get install
+   python3-venv`` first when Debian's Python lacks it).
 2. The browser tests (``tests/web``) drive Debian's Chromium at ``/usr/bin/chromium``: when it
    is missing, ``apt-get install chromium`` (as root, else through sudo).
 3. The store tests run on SQLite and on PostgreSQL and never skip, so a PostgreSQL is found or
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import os
 import pwd
 import shutil
@@ -69,7 +71,12 @@ def run(command: Sequence[str], **options: object) -> None:
 
 
 def installed_python() -> Path:
-    """``.venv`` with the package and its test extras, as the README's command makes it."""
+    """``.venv`` with the package and its test extras, as the README's command makes it.
+
+    Debian's own Python makes virtual environments only with ``python3-venv`` installed."""
+    if importlib.util.find_spec("ensurepip") is None:
+        say("this Python cannot make a virtual environment: installing Debian's python3-venv")
+        apt_install("python3-venv")
     venv = ROOT / ".venv"
     run([sys.executable, "-m", "venv", str(venv)])
     python = venv / "bin" / "python"
