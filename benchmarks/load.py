@@ -10,12 +10,13 @@ Run from the repository root (PostgreSQL at 127.0.0.1:5432, database ``test``, a
     python benchmarks/load.py --clients 20 --seconds 10
 
 A fresh deployment in a temporary folder: the database (a SQLite file, or a new PostgreSQL
-database), a key file, one account per client made through the services with the production
-argon2id profile, and a synthetic registry (``safepassage.synthetic``). ``safepassage serve``
-then runs as a separate process on 127.0.0.1 and a free port, as an operation would start it
-(one uvicorn worker unless ``--workers`` says more; several only on PostgreSQL). Each
-client signs in once through ``POST /api/auth/token`` with a TOTP code before the clock
-starts, then sends requests back to back over its own connection, no pause between them.
+database), a key file, one account per client made through the services (all with one
+password hash at the production argon2id profile), and a synthetic registry
+(``safepassage.synthetic``). ``safepassage serve`` then runs as a separate process on
+127.0.0.1 and a free port, as an operation would start it (one uvicorn worker unless
+``--workers`` says more; several only on PostgreSQL). Each client signs in once through
+``POST /api/auth/token`` with a TOTP code before the clock starts, then sends requests back
+to back over its own connection, no pause between them.
 Coordinators and field leads (a fifth and four fifths of the clients) read households,
 histories, members' records and exports, and write: status changes for coordinators,
 checkpoint scans for field leads, each on households no other client writes on, so that
