@@ -21,12 +21,12 @@ def run(tool: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_finds_nothing() -> None:
-    result = run("ruff", "check", "src", "tests", "benchmarks")
+    result = run("ruff", "check", "src", "tests", "benchmarks", "tools")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_ruff_format_is_applied() -> None:
-    result = run("ruff", "format", "--check", "src", "tests", "benchmarks")
+    result = run("ruff", "format", "--check", "src", "tests", "benchmarks", "tools")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
 import httpx2
@@ -91,4 +92,45 @@ def test_one_code_posted_eight_times_at_once_signs_in_once(
             return sorted(answer.status_code for answer in answers)
 
         assert asyncio.run(burst()) == [200] + [401] * 7
+
+
+def test_a_request_goes_to_a_worker_thread_only_to_query_or_handle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every trip to a worker thread and back waits for the interpreter lock behind the
+    threads at work, which under load cost more than the queries (benchmarks/load.py): the
+    dependencies that only read the request or the account run in the event loop. A read
+    of a household takes four trips: the account's query, the handler, FastAPI's check of
+    what a plain handler returned, and the commit."""
+    with cheap_hashing():
+        deployment = deploy(tmp_path)
+        register(deployment)
+        with deployment.client() as client:
+            token = sign_in(client, deployment, Role.COORDINATOR.value)
+    trips: list[str] = []
+    run_sync = anyio.to_thread.run_sync
+
+    async def counted(function: Any, *args: Any, **options: Any) -> Any:
+        inner = getattr(function, "func", function)  # FastAPI passes partials
+        trips.append(getattr(inner, "__qualname__", "?"))
+        return await run_sync(function, *args, **options)
+
+    async def read() -> int:
+        app = create_app(deployment.settings)
+        async with httpx2.AsyncClient(
+            transport=httpx2.ASGITransport(app=app), base_url=BASE_URL, headers=bearer(token)
+        ) as http:
+            await http.get("/api/households/hgbr")  # the first request warms the pool up
+            monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+            answer = await http.get("/api/households/hgbr")
+        app.state.server.database.dispose()
+        return answer.status_code
+
+    assert asyncio.run(read()) == 200
+    assert trips == [
+        "current_account",
+        "_run_sync_endpoint",
+        "ModelField.validate",
+        "_finish.<locals>.finish",
+    ]
     deployment.database.dispose()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from safepassage.cli import serve
 from safepassage.protection.keys import KeyRing, write_key_ring
 from safepassage.store import open_database
 from safepassage.store.schema import upgrade
+from safepassage.store.sqlite import SQLiteDatabase
 
 runner = CliRunner()
 
@@ -53,6 +56,7 @@ def test_serve_builds_the_app_on_loopback_by_default(
     assert (started["host"], started["port"]) == ("127.0.0.1", 8000)
     assert started["app"].state.server.settings.cookie_secure is True
     assert started["access_log"] is False  # request lines carry query strings
+    assert (started["loop"], started["http"]) == ("uvloop", "httptools")
 
 
 def test_serve_refuses_a_registry_behind_its_schema(home: Path, tmp_path: Path) -> None:
@@ -64,3 +68,35 @@ def test_serve_refuses_a_registry_behind_its_schema(home: Path, tmp_path: Path) 
 def test_serve_refuses_to_start_without_its_key_ring(home: Path) -> None:
     result = runner.invoke(_app(), ["serve", "--key-file", str(home / "missing.json")])
     assert result.exit_code == 2 and "no key file" in result.output
+
+
+def test_serve_refuses_several_workers_on_sqlite(home: Path) -> None:
+    result = runner.invoke(_app(), ["serve", "--workers", "2"])
+    assert result.exit_code == 2
+    assert "need PostgreSQL" in result.output and "one worker" in result.output
+
+
+def test_several_workers_get_the_checked_settings_through_the_environment(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workers are new processes: what ``serve`` checked reaches them as variables, and
+    the factory each worker calls builds the same application from them."""
+    monkeypatch.setattr(os, "environ", dict(os.environ))
+    started: dict[str, Any] = {}
+
+    def run(app: str, **options: Any) -> None:
+        module, name = app.split(":")
+        assert options.pop("factory") is True
+        started.update(options, app=getattr(importlib.import_module(module), name)())
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    # SQLite stands in for PostgreSQL here; tests/api/test_api_workers.py runs the real thing.
+    monkeypatch.setattr(SQLiteDatabase, "several_processes", True)
+    key_file = home / "keyring.json"
+    result = runner.invoke(
+        _app(), ["serve", "--workers", "3", "--insecure-cookies", "--key-file", str(key_file)]
+    )
+    assert result.exit_code == 0, result.output
+    assert started["workers"] == 3 and started["access_log"] is False
+    settings = started["app"].state.server.settings
+    assert (settings.workers, settings.key_file, settings.cookie_secure) == (3, key_file, False)

@@ -60,7 +60,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Deploy
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.is_file():
-        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium (.ci/run does)")
+        pytest.fail(
+            f"no Chromium at {CHROMIUM}: apt-get install chromium (tools/run_tests.py does)"
+        )
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
         yield launched

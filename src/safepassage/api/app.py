@@ -222,6 +222,11 @@ def create_app(settings: Settings) -> FastAPI:
     """The application for ``settings``: the key ring is loaded and the database's schema
     checked now, so a server that starts can serve."""
     database = open_database(settings.database)
+    if settings.workers > 1 and not database.several_processes:
+        raise ServerUnavailable(
+            f"{settings.workers} workers need PostgreSQL: {database.name} is SQLite, which "
+            "takes one writer at a time, so serve it with one worker (the default)"
+        )
     check_database(database)
     check_anchor_folder(settings)
     server = Server(
@@ -267,6 +272,13 @@ def create_app(settings: Settings) -> FastAPI:
     app.middleware("http")(_security_headers)
     app.mount("/", pages_app.application(server))  # last: whatever the API does not answer
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The application of a worker process of ``serve --workers``, whose settings come in
+    the environment (:meth:`Settings.environment`) that the ``serve`` command set."""
+    # Every field has a default, given to Field positionally, which mypy does not see.
+    return create_app(Settings())  # type: ignore[call-arg]
 
 
 def _refusal(code: int) -> Callable[[Request, Exception], Awaitable[Response]]:

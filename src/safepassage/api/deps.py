@@ -4,6 +4,11 @@ Every route names its action with :func:`permit`, so the role check happens in o
 (:mod:`safepassage.policy`) before anything is read. Records outside an account's scope are
 reported as unknown (404), the same as records that do not exist: a host liaison must not
 learn from a 403 which other households the registry holds.
+
+Dependencies that only look at the request or at what another dependency returned are
+coroutines. FastAPI runs a plain function in a worker thread, and under load each trip there
+and back waits its turn for the interpreter lock behind the threads at work: only the ones
+that query the database (the session's account) and the handlers go to a thread.
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ class Server:
         return self.keys.sealer
 
 
-def get_server(request: Request) -> Server:
+async def get_server(request: Request) -> Server:
     return cast(Server, request.app.state.server)
 
 
@@ -115,7 +120,7 @@ class Credentials:
     token: str
 
 
-def get_credentials(
+async def get_credentials(
     request: Request,
     server: ServerDep,
     header: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
@@ -167,7 +172,7 @@ class Permit:
     def __init__(self, action: Action) -> None:
         self.action = action
 
-    def __call__(self, account: CurrentAccount) -> Account:
+    async def __call__(self, account: CurrentAccount) -> Account:
         if not allowed(account.role, self.action):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,
@@ -181,7 +186,7 @@ def permit(action: Action) -> Any:
     return Depends(Permit(action))
 
 
-def get_operator(account: CurrentAccount, server: ServerDep) -> Operator:
+async def get_operator(account: CurrentAccount, server: ServerDep) -> Operator:
     """The services' operator: the account's name goes into the audit log and histories."""
     return Operator(account.name, server.sealer)
 

@@ -60,6 +60,25 @@ class Settings(BaseSettings):
         300.0, ge=0.05, le=24 * 3600, description="Seconds between audit anchors."
     )
 
+    workers: int = Field(
+        1,
+        ge=1,
+        le=32,
+        description="Server processes; more than one only on PostgreSQL (SQLite takes one "
+        "writer at a time).",
+    )
+
+    def environment(self) -> dict[str, str]:
+        """These settings as the variables that make them again in another process: how
+        the workers of ``serve --workers`` get them (never on a command line, where a
+        database URL's password would show in the process list)."""
+        variables = {}
+        for name, value in self.model_dump().items():
+            if value is not None:
+                text = str(value).lower() if isinstance(value, bool) else str(value)
+                variables[f"{self.model_config['env_prefix']}{name.upper()}"] = text
+        return variables
+
     @property
     def session_lifetime(self) -> timedelta:
         return timedelta(minutes=self.session_minutes)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Row, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from safepassage.model.registry import (
@@ -422,8 +422,9 @@ def household_of(session: Session, household_id: str) -> Household:
 
 def households_of(session: Session, household_ids: Sequence[str]) -> list[Household]:
     """The households named that exist, in the order named, in three queries whatever their
-    number (a page of them is read at once)."""
-    rows: dict[str, HouseholdRow] = {}
+    number (a page of them is read at once). Columns, not mapped rows: building a tracked
+    object per household cost more than the query under load (benchmarks/load.py)."""
+    rows: dict[str, Row[str, str, int]] = {}
     clearances: dict[str, list[tuple[str, str]]] = defaultdict(list)
     members: dict[str, list[str]] = defaultdict(list)
     for start in range(0, len(household_ids), IN_LIST_LIMIT):
@@ -431,8 +432,10 @@ def households_of(session: Session, household_ids: Sequence[str]) -> list[Househ
         rows.update(
             (row.id, row)
             for row in session.execute(
-                select(HouseholdRow).where(HouseholdRow.id.in_(chunk))
-            ).scalars()
+                select(HouseholdRow.id, HouseholdRow.origin, HouseholdRow.priority).where(
+                    HouseholdRow.id.in_(chunk)
+                )
+            )
         )
         for household_id, kind, target in session.execute(
             select(ClearanceRow.household_id, ClearanceRow.kind, ClearanceRow.target)

@@ -34,6 +34,10 @@ class Database(ABC):
     """Connections the engine keeps open, and opens beyond them when busy (SQLAlchemy's
     defaults, written out because the server admits as many requests at a time)."""
 
+    several_processes = True
+    """Whether several server processes may share this database. PostgreSQL takes them:
+    sessions, lock-outs and the audit chain's head are rows every process sees and locks."""
+
     @property
     def connections(self) -> int:
         """The most connections the engine opens at once."""

@@ -12,6 +12,11 @@ from safepassage.store.database import Database, DatabaseUnavailable
 
 
 class SQLiteDatabase(Database):
+    several_processes = False
+    """SQLite lets one writer in at a time, and every audited request writes: a second
+    process would not add throughput, only wait on the file's lock, outside the server's
+    queue for connections, for as long as the busy timeout and then fail."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self.url = f"sqlite+pysqlite:///{path}"
