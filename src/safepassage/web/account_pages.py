@@ -10,6 +10,7 @@ No page shows an administrator a password, a second factor or an enrolment code 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import segno
@@ -203,18 +204,15 @@ def approve(
     _fields: FormFields,
 ) -> Response:
     """The enrolment code is in this one answer, to the approver, and nowhere else."""
-    admitted = admit(request, account, Action.ACCOUNTS_APPROVE)
-    if isinstance(admitted, Response):
-        return admitted
-    try:
-        approval = account_requests.approve(
-            session, Operator(admitted.name, server.sealer), request_id, role=admitted.role
-        )
-    except REFUSALS as refused:
-        return _approvals_page(
-            request, session, admitted, status.HTTP_400_BAD_REQUEST, problem=str(refused)
-        )
-    return _approvals_page(request, session, admitted, approval=approval)
+    return _decide(
+        request,
+        account,
+        session,
+        server,
+        lambda operator, role: {
+            "approval": account_requests.approve(session, operator, request_id, role=role)
+        },
+    )
 
 
 @router.post("/approvals/{request_id}/refuse")
@@ -226,20 +224,32 @@ def refuse(
     server: ServerDep,
     _fields: FormFields,
 ) -> Response:
+    def refused(operator: Operator, role: Role) -> dict[str, Any]:
+        decided = account_requests.refuse(session, operator, request_id, role=role)
+        return {"outcome": f"Request {decided.id} refused: nothing changed."}
+
+    return _decide(request, account, session, server, refused)
+
+
+def _decide(
+    request: Request,
+    account: PageAccount,
+    session: SessionDep,
+    server: ServerDep,
+    decide: Callable[[Operator, Role], dict[str, Any]],
+) -> Response:
+    """An approver's decision, then the approvals page with what came of it, or with the
+    refusal of the decision itself."""
     admitted = admit(request, account, Action.ACCOUNTS_APPROVE)
     if isinstance(admitted, Response):
         return admitted
     try:
-        decided = account_requests.refuse(
-            session, Operator(admitted.name, server.sealer), request_id, role=admitted.role
-        )
+        shown = decide(Operator(admitted.name, server.sealer), admitted.role)
     except REFUSALS as refused:
         return _approvals_page(
             request, session, admitted, status.HTTP_400_BAD_REQUEST, problem=str(refused)
         )
-    return _approvals_page(
-        request, session, admitted, outcome=f"Request {decided.id} refused: nothing changed."
-    )
+    return _approvals_page(request, session, admitted, **shown)
 
 
 @router.get("/audit")
