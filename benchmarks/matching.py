@@ -38,8 +38,9 @@ from pathlib import Path
 
 import numpy as np
 
-from safepassage.formats.matching_csv import OUTCOMES_FILE, write_matching_folder
+from safepassage.formats.matching_csv import OUTCOMES_FILE
 from safepassage.formats.matching_outcomes import write_outcomes_parquet
+from safepassage.formats.matching_writing import write_matching_folder
 from safepassage.matching import MatchingParams, solve
 from safepassage.matching.eligibility import blocked_pairs
 from safepassage.synthetic.matching_instance import matching_instance

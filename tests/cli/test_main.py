@@ -193,7 +193,7 @@ def test_every_solver_plans_verifies_and_shows_its_bound(
 
 
 def test_match_runs_from_the_main_command(tmp_path: Path) -> None:
-    from safepassage.formats.matching_csv import write_matching_folder
+    from safepassage.formats.matching_writing import write_matching_folder
     from safepassage.synthetic.matching_instance import matching_instance
 
     write_matching_folder(matching_instance(households=60, hosts=6, seed=2), tmp_path / "round")

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from safepassage.formats.matching_csv import read_matching_folder, write_matching_folder
+from safepassage.formats.matching_csv import read_matching_folder
 from safepassage.formats.matching_outcomes import (
     CSV_FILE,
     PARQUET_FILE,
@@ -18,6 +18,7 @@ from safepassage.formats.matching_outcomes import (
     read_outcomes,
     write_outcomes_parquet,
 )
+from safepassage.formats.matching_writing import write_matching_folder
 from safepassage.formats.problems import InputError, Problem
 from safepassage.synthetic.matching_instance import matching_instance
 

@@ -11,7 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from safepassage.cli.matching import commands
-from safepassage.formats.matching_csv import write_matching_folder
+from safepassage.formats.matching_writing import write_matching_folder
 from safepassage.matching import Override, OverrideKind
 from safepassage.synthetic.matching_instance import matching_instance
 

@@ -10,12 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from safepassage.formats.matching_csv import (
-    read_matching_folder,
-    read_weights,
-    write_matching_folder,
-    write_results,
-)
+from safepassage.formats.matching_csv import read_matching_folder, read_weights
+from safepassage.formats.matching_writing import write_matching_folder, write_results
 from safepassage.formats.problems import InputError, Problem
 from safepassage.matching import (
     Floor,

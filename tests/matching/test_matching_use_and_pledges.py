@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from matching_helpers import household, pledge
 
-from safepassage.formats.matching_csv import read_matching_folder, write_results
+from safepassage.formats.matching_csv import read_matching_folder
+from safepassage.formats.matching_writing import write_results
 from safepassage.formats.problems import InputError
 from safepassage.matching import MatchingParams, MatchingProblem, explain, solve
 

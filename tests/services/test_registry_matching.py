@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from safepassage.formats.matching_csv import read_matching_folder, write_pledges
+from safepassage.formats.matching_csv import read_matching_folder
+from safepassage.formats.matching_writing import write_pledges
 from safepassage.formats.problems import InputError
 from safepassage.matching import HostKind, OverrideKind, Pledge, explain, solve
 from safepassage.model.registry import (

@@ -30,13 +30,8 @@ from safepassage.cli.registry_options import (
     registry_session,
     write_file,
 )
-from safepassage.formats.matching_csv import (
-    RecordedRound,
-    read_matching_folder,
-    read_weights,
-    results_archive,
-    write_results,
-)
+from safepassage.formats.matching_csv import RecordedRound, read_matching_folder, read_weights
+from safepassage.formats.matching_writing import results_archive, write_results
 from safepassage.formats.plan_json import read_plan
 from safepassage.formats.problems import InputError, Problem
 from safepassage.matching import (

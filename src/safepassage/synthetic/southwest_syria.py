@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 from pathlib import Path
 
-from safepassage.formats.matching_csv import write_pledges
+from safepassage.formats.matching_writing import write_pledges
 from safepassage.formats.scenario_folder import write_scenario
 from safepassage.formats.uncertainty_law import write_uncertainty
 from safepassage.model import (
