@@ -48,6 +48,9 @@ _ABSOLUTE_MARGIN = 1e-6
 """Slack added to the bound: it is a sum of floating-point products and must never fall a
 rounding error below the true value."""
 
+MAX_ROUNDS = 2000
+"""Rounds of pricing after which the generation stops with the Lagrangian bound it has."""
+
 _DEPARTURES = 4
 """Itineraries an origin may get per round, each leaving home at a different step, where its
 best itinerary meets a bottleneck that everyone's best itineraries together overload."""
@@ -79,6 +82,27 @@ class Prices:
         )
 
 
+class BoundBelowPlanError(RuntimeError):
+    """A proven upper bound came out below a valid plan's objective: one of the two is wrong.
+
+    Never papered over by taking the larger of the two, which would hide the bug and certify
+    a ratio nobody proved."""
+
+    def __init__(self, bound: float, objective: float, solver: str) -> None:
+        super().__init__(
+            f"the proven bound {bound:.9g} is below the {solver} plan's objective "
+            f"{objective:.9g}: the bound or the plan is wrong"
+        )
+        self.bound, self.objective, self.solver = bound, objective, solver
+
+
+def check_bound(bound: float, objective: float, solver: str) -> float:
+    """``bound``, if it is at least ``objective``; else :class:`BoundBelowPlanError`."""
+    if bound < objective:
+        raise BoundBelowPlanError(bound, objective, solver)
+    return bound
+
+
 @dataclass(frozen=True)
 class Bound:
     """``lagrangian`` is the bound before its safety margin, proven by ``prices``."""
@@ -104,14 +128,17 @@ def lp_bound(
     network: StepNetwork | None = None,
     *,
     from_step: int = 0,
-    time_limit: float = 120.0,
+    time_limit: float | None = None,
+    max_rounds: int = MAX_ROUNDS,
     objective: float | None = None,
     tolerance: float = 1e-6,
 ) -> Bound:
     """Prove an upper bound, stopping once it is within ``tolerance`` of the LP optimum.
 
     With ``objective`` given, generation also stops as soon as the bound proves that plan
-    optimal (nothing better could be learnt).
+    optimal (nothing better could be learnt). Otherwise it stops after ``max_rounds`` rounds
+    of pricing, a count of work, so that the same scenario gets the same bound at any load;
+    ``time_limit`` (seconds) stops it earlier only when asked for.
     """
     began = time.perf_counter()
     network = network or StepNetwork.compile(scenario)
@@ -123,7 +150,9 @@ def lp_bound(
     generation.add_columns(pricing, np.zeros(generation.sources))
     iterations = 1
     converged = False
-    while time.perf_counter() - began < time_limit:
+    while iterations < max_rounds and (
+        time_limit is None or time.perf_counter() - began < time_limit
+    ):
         master, prices, supply_prices = generation.solve_master()
         if best - master <= tolerance * max(1.0, abs(best)):
             converged = True

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 
 from safepassage.model import Household, Plan, Scenario
 from safepassage.planning.diagnosis import cleared_crossings
@@ -21,8 +22,9 @@ from safepassage.planning.replanning import Commitments
 from safepassage.planning.routing import Route, earliest_route
 from safepassage.planning.step_network import Residuals
 
-REPAIR_SHARE, MIN_REPAIR_SECONDS = 0.1, 2.0
-"""Rip-up time allowed, as a share of the pass (at least a couple of seconds): fast stays fast.
+REPAIR_SHARE, MIN_REPAIR_SEARCHES = 0.2, 20_000
+"""Route searches rip-up may make, as a share of the households (at least this many): fast
+stays fast. Counted in searches, not seconds, so that the plan is the same at any load.
 
 Most of what rip-up gains it gains early, on the most valuable households left behind."""
 
@@ -36,16 +38,38 @@ def plan_fast(
     from_step: int = 0,
     progress: Progress | None = None,
     committed: Commitments | None = None,
+    time_limit: float | None = None,
 ) -> Plan:
+    """``time_limit``: seconds after which rip-up stops early, only if asked for: the plan
+    then depends on the machine's speed and load."""
     began = time.perf_counter()
     state = greedy_pass(scenario, from_step=from_step, progress=progress, committed=committed)
-    spent = time.perf_counter() - began
-    _rip_up_and_reroute(state, time.perf_counter() + max(MIN_REPAIR_SECONDS, REPAIR_SHARE * spent))
+    budget = SearchBudget(
+        max(MIN_REPAIR_SEARCHES, int(REPAIR_SHARE * len(scenario.households))),
+        None if time_limit is None else began + time_limit,
+    )
+    rip_up_and_reroute(state, budget)
     plan = state.plan()
     return Plan(plan.scenario, "fast", plan.objective, None, plan.households)
 
 
-def _rip_up_and_reroute(state: GreedyPass, deadline: float) -> None:
+@dataclass
+class SearchBudget:
+    """Route searches left, and an optional wall-clock deadline (explicit option only)."""
+
+    searches: int
+    deadline: float | None = None
+
+    def spend(self, searches: int) -> None:
+        self.searches -= searches
+
+    def exhausted(self) -> bool:
+        if self.searches <= 0:
+            return True
+        return self.deadline is not None and time.perf_counter() > self.deadline
+
+
+def rip_up_and_reroute(state: GreedyPass, budget: SearchBudget) -> None:
     scenario, network = state.scenario, state.network
     by_id = scenario.household_by_id
     untouched = Residuals.full(network)
@@ -55,21 +79,23 @@ def _rip_up_and_reroute(state: GreedyPass, deadline: float) -> None:
             for h in scenario.households
             if not state.entries[h.id].evacuated and not state.entries[h.id].reason
         ),
-        key=lambda h: -h.value,
+        key=lambda h: (-h.value, h.id),
     )
     alone: dict[tuple[int, int, int, frozenset[int]], Route | None] = {}
     for household in left:
-        if time.perf_counter() > deadline:
+        if budget.exhausted():
             return
+        budget.spend(1)
         route = _route_alone(state, untouched, household, alone)
         if route is None:
             continue
         holders = _holders(state, route)
         lifted = sorted(
             (by_id[h] for h in holders if by_id[h].value < household.value),
-            key=lambda h: h.value,
+            key=lambda h: (h.value, h.id),
         )[:MOST_LIFTED]
         if lifted:
+            budget.spend(1 + len(lifted))
             _try_swap(state, household, lifted)
 
 
@@ -137,7 +163,7 @@ def _try_swap(state: GreedyPass, household: Household, lifted: list[Household]) 
         return False
     state.place(household, route)
     back = []
-    for h in sorted(lifted, key=lambda h: -h.value):
+    for h in sorted(lifted, key=lambda h: (-h.value, h.id)):
         again = state.route(h)
         if again is not None:
             state.place(h, again)

@@ -145,11 +145,24 @@ def build(network: StepNetwork, commodities: tuple[Commodity, ...], *, integer: 
     return builder.finish(commodities, integer=integer)
 
 
-def solve(model: FlowModel, *, time_limit: float) -> FlowSolution:
-    """Solve with HiGHS defaults: its thread pool is process-wide and set by the first solve."""
+MAX_NODES = 200_000
+"""Branch-and-bound nodes after which a MILP stops with its incumbent and proven bound."""
+
+
+def solve(
+    model: FlowModel, *, time_limit: float | None = None, max_nodes: int = MAX_NODES
+) -> FlowSolution:
+    """Solve with HiGHS, which is deterministic for a given model and options.
+
+    Its thread pool is process-wide and set by the first solve. The MILP stops on a count of
+    branch-and-bound nodes; a ``time_limit`` (seconds) only when asked for, since the result
+    then depends on the machine's load.
+    """
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("time_limit", float(time_limit))
+    if time_limit is not None:
+        highs.setOptionValue("time_limit", float(time_limit))
+    highs.setOptionValue("mip_max_nodes", int(max_nodes))
     highs.setOptionValue("mip_rel_gap", 1e-7)
     highs.passModel(model.lp)
     highs.run()
