@@ -114,6 +114,9 @@ class Bound:
     columns: int
     lagrangian: float
     prices: Prices | None
+    itineraries: tuple[tuple[int, IntArray], ...] = ()
+    """Every itinerary generated, as (source, capacity keys), when asked for: the columns a
+    whole-household MILP can choose from (sources numbered as in :func:`source_list`)."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,7 @@ def lp_bound(
     max_rounds: int = MAX_ROUNDS,
     objective: float | None = None,
     tolerance: float = 1e-6,
+    keep_itineraries: bool = False,
 ) -> Bound:
     """Prove an upper bound, stopping once it is within ``tolerance`` of the LP optimum.
 
@@ -143,6 +147,7 @@ def lp_bound(
     began = time.perf_counter()
     network = network or StepNetwork.compile(scenario)
     generation = _ColumnGeneration(network, person_commodities(scenario, from_step))
+    generation.keep = keep_itineraries
     # at zero prices everyone who could cross alone does: the first bound and the first columns
     prices = np.zeros(generation.keys)
     pricing = generation.price(prices)
@@ -178,7 +183,13 @@ def lp_bound(
         generation.column_count,
         best,
         Prices.unflatten(network, best_prices),
+        tuple(generation.pool),
     )
+
+
+def source_list(commodities: list[PersonCommodity]) -> list[tuple[int, int, int]]:
+    """(commodity, origin, ready step) of every source, in the generation's numbering."""
+    return [(k, o, r) for k, c in enumerate(commodities) for o, r, _n in c.sources]
 
 
 def person_commodities(scenario: Scenario, from_step: int) -> list[PersonCommodity]:
@@ -256,6 +267,8 @@ class _ColumnGeneration:
             self.sources, np.full(self.sources, -np.inf), self.persons, 0, empty, empty, empty
         )
         self.column_count = 0
+        self.keep = False  # keep every itinerary generated in ``pool``
+        self.pool: list[tuple[int, IntArray]] = []
 
     # -- master ------------------------------------------------------------------------
 
@@ -427,6 +440,8 @@ class _ColumnGeneration:
             if fresh[j]:
                 self.seen.add(signature)
                 self.signatures.append(signature)
+                if self.keep:
+                    self.pool.append((int(sources[j]), keys[bounds[j] : bounds[j + 1]].copy()))
         count = int(fresh.sum())
         if not count:
             return 0

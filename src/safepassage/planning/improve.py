@@ -16,8 +16,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from safepassage.model import Household, Plan, Scenario
+from safepassage.planning.bound import lp_bound
 from safepassage.planning.diagnosis import cleared_crossings
 from safepassage.planning.greedy import GreedyPass, Progress, greedy_pass
+from safepassage.planning.price_and_branch import improve_by_columns
 from safepassage.planning.replanning import Commitments
 from safepassage.planning.routing import Route, earliest_route
 from safepassage.planning.step_network import Residuals
@@ -27,6 +29,12 @@ REPAIR_SHARE, MIN_REPAIR_SEARCHES = 0.2, 20_000
 stays fast. Counted in searches, not seconds, so that the plan is the same at any load.
 
 Most of what rip-up gains it gains early, on the most valuable households left behind."""
+
+COLUMN_HOUSEHOLDS = 20_000
+COLUMN_ROUNDS = 200
+"""Up to this many households, the plan is then recombined from the itineraries the LP bound
+generates (:mod:`.price_and_branch`), over at most this many rounds of pricing; beyond, the
+bound takes minutes and the pass with rip-up is what a fast plan can afford."""
 
 MOST_LIFTED = 12
 """Largest number of households lifted to fit one: the search stays local and quick."""
@@ -49,6 +57,21 @@ def plan_fast(
         None if time_limit is None else began + time_limit,
     )
     rip_up_and_reroute(state, budget)
+    if committed is None and len(scenario.households) <= COLUMN_HOUSEHOLDS:
+        objective = sum(scenario.household_by_id[h].value for h in state.routes)
+        bound = lp_bound(
+            scenario,
+            state.network,
+            from_step=from_step,
+            objective=objective,
+            max_rounds=COLUMN_ROUNDS,
+            time_limit=None if time_limit is None else time_limit / 2,
+            keep_itineraries=True,
+        )
+        if bound.value >= objective + 1e-6 * max(1.0, objective):
+            remaining = None if time_limit is None else time_limit - (time.perf_counter() - began)
+            if improve_by_columns(state, bound, time_limit=remaining):
+                rip_up_and_reroute(state, budget)
     plan = state.plan()
     return Plan(plan.scenario, "fast", plan.objective, None, plan.households)
 
