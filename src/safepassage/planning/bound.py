@@ -36,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from safepassage.model import Scenario
+from safepassage.planning import time_expanded
 from safepassage.planning.diagnosis import cleared_crossings
 from safepassage.planning.step_network import StepNetwork, compiled
 
@@ -49,7 +50,16 @@ _ABSOLUTE_MARGIN = 1e-6
 rounding error below the true value."""
 
 MAX_ROUNDS = 2000
-"""Rounds of pricing after which the generation stops with the Lagrangian bound it has."""
+STALL_ROUNDS = 50
+"""Rounds of pricing after which the generation stops with the Lagrangian bound it has, and
+rounds without the bound improving after which it stops too: on congested grids the master
+can take thousands of rounds to catch up with a bound that was tight from the start."""
+
+FULL_LP_NODE_STEPS = 1_000_000
+"""Up to this many node-steps over all commodities, the time-expanded LP is first solved
+whole (:mod:`.time_expanded`, HiGHS' interior point method): its duals are the optimal
+prices, and the Lagrangian bound they give is the LP optimum, where column generation may
+need thousands of rounds to prove it."""
 
 _DEPARTURES = 4
 """Itineraries an origin may get per round, each leaving home at a different step, where its
@@ -154,9 +164,19 @@ def lp_bound(
     best, best_prices = pricing.bound, prices
     generation.add_columns(pricing, np.zeros(generation.sources))
     iterations = 1
-    converged = False
-    while iterations < max_rounds and (
-        time_limit is None or time.perf_counter() - began < time_limit
+    converged = stalled = False
+    optimum = _full_lp(network, generation.commodities)
+    if optimum is not None:
+        pricing = generation.price(optimum[1])
+        if pricing.bound < best:
+            best, best_prices = pricing.bound, optimum[1]
+        generation.add_columns(pricing, np.zeros(generation.sources))
+        converged = best <= optimum[0] + tolerance * max(1.0, abs(optimum[0]))
+    improved_at = iterations
+    while (
+        (not converged or keep_itineraries)
+        and iterations < max_rounds
+        and (time_limit is None or time.perf_counter() - began < time_limit)
     ):
         master, prices, supply_prices = generation.solve_master()
         if best - master <= tolerance * max(1.0, abs(best)):
@@ -164,14 +184,21 @@ def lp_bound(
             break
         if objective is not None and objective >= best - _ABSOLUTE_MARGIN:
             break
+        if not converged and iterations - improved_at >= STALL_ROUNDS:
+            stalled = True
+            break
         pricing = generation.price(prices)
         iterations += 1
+        if pricing.bound < best * (1 - tolerance):
+            improved_at = iterations
         if pricing.bound < best:
             best, best_prices = pricing.bound, prices
         if not generation.add_columns(pricing, supply_prices):
             converged = True  # nothing improves the master at its own duals: it is optimal
             break
     proven_by = "LP relaxation" if converged else "Lagrangian bound (stopped early)"
+    if stalled:
+        proven_by = f"Lagrangian bound (no gain in {STALL_ROUNDS} rounds)"
     if objective is not None and objective >= best - _ABSOLUTE_MARGIN:
         proven_by = "LP relaxation (reached by a plan)"
     value = best * (1 + _RELATIVE_MARGIN) + _ABSOLUTE_MARGIN
@@ -185,6 +212,37 @@ def lp_bound(
         Prices.unflatten(network, best_prices),
         tuple(generation.pool),
     )
+
+
+def _full_lp(
+    network: StepNetwork, commodities: list[PersonCommodity]
+) -> tuple[float, FloatArray] | None:
+    """The time-expanded LP's optimum and its capacity duals by key, on small scenarios.
+
+    The value is only HiGHS' word; what is proven is the Lagrangian bound of the duals,
+    evaluated by the caller's own sweeps."""
+    if not commodities or len(commodities) * len(network.node_limit) * network.horizon > (
+        FULL_LP_NODE_STEPS
+    ):
+        return None
+    model = time_expanded.build(
+        network,
+        tuple(
+            time_expanded.Commodity(1, c.value, frozenset(c.crossings), c.sources)
+            for c in commodities
+        ),
+        integer=False,
+    )
+    solution = time_expanded.solve(model, interior_point=True)
+    if solution.row_duals is None:
+        return None
+    keyed = model.row_key >= 0
+    prices = np.zeros(
+        (len(network.road_source) + len(network.node_limit)) * network.horizon
+        + len(network.window_open)
+    )
+    prices[model.row_key[keyed]] = np.maximum(solution.row_duals[keyed], 0.0)
+    return solution.objective, prices
 
 
 def source_list(commodities: list[PersonCommodity]) -> list[tuple[int, int, int]]:

@@ -1,4 +1,4 @@
-"""The ``fast`` planner: the ccrp pass, then rip-up and re-route.
+"""The ``fast`` planner: the ccrp pass, rip-up and re-route, then price-and-branch.
 
 A single pass gives each household the earliest route still free, so a household planned early
 may take the last places a more valuable one needed later (a family of eight in the seats two
@@ -7,6 +7,10 @@ about to fall). After the pass, each household left behind although it could hav
 is tried again: the planned households that hold places on its route (of lower value, together
 worth less than it) are lifted, it is routed, and they are put back wherever they still fit.
 The swap is kept only if the plan is worth more; otherwise everything goes back as it was.
+
+Up to ``COLUMN_HOUSEHOLDS`` households, the plan is then recombined by a MILP over the
+itineraries the LP bound generates (:mod:`.price_and_branch`), kept only if worth more, and
+rip-up runs again. Every stage only accepts improvements, so ``fast`` is never below ``ccrp``.
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ from safepassage.planning.routing import Route, earliest_route
 from safepassage.planning.step_network import Residuals
 
 REPAIR_SHARE, MIN_REPAIR_SEARCHES = 0.2, 20_000
-"""Route searches rip-up may make, as a share of the households (at least this many): fast
-stays fast. Counted in searches, not seconds, so that the plan is the same at any load.
+"""Work rip-up may do, as a share of the households (at least this much): fast stays fast.
+Counted in route searches, and in thousands of routes scanned for the places a household
+needs, not in seconds, so that the plan is the same at any load.
 
 Most of what rip-up gains it gains early, on the most valuable households left behind."""
 
@@ -35,6 +40,9 @@ COLUMN_ROUNDS = 200
 """Up to this many households, the plan is then recombined from the itineraries the LP bound
 generates (:mod:`.price_and_branch`), over at most this many rounds of pricing; beyond, the
 bound takes minutes and the pass with rip-up is what a fast plan can afford."""
+
+ROUTES_PER_SEARCH = 1000
+"""Routes scanned for holders that cost about as much as one route search."""
 
 MOST_LIFTED = 12
 """Largest number of households lifted to fit one: the search stays local and quick."""
@@ -112,6 +120,7 @@ def rip_up_and_reroute(state: GreedyPass, budget: SearchBudget) -> None:
         route = _route_alone(state, untouched, household, alone)
         if route is None:
             continue
+        budget.spend(len(state.routes) // ROUTES_PER_SEARCH)
         holders = _holders(state, route)
         lifted = sorted(
             (by_id[h] for h in holders if by_id[h].value < household.value),
