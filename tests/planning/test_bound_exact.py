@@ -185,3 +185,17 @@ def test_reduced_cost_fixing_loses_no_better_plan(seed: int) -> None:
     everything = _improve(scenario, network, 0, dataclasses.replace(bound, prices=None), 1e9, 60)
     best = everything.plan.objective if everything.plan else 0.0
     assert plan_exact(scenario, time_limit=60).plan.objective == pytest.approx(best)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_whole_lp_duals_prove_the_bound_without_generation(seed: int) -> None:
+    """Where capacity binds (zero prices bound far above the optimum), the duals of the
+    whole time-expanded LP, priced by the sweeps, prove the LP optimum in the first round."""
+    scenario = network_scenario(grid_network(6, 6), seed=seed, households=300, horizon_steps=48)
+    optimum = full_lp_optimum(scenario)
+    bound = lp_bound(scenario)
+    assert bound.prices is not None
+    assert max(bound.prices.road.max(), bound.prices.window.max()) > 0  # capacity binds
+    assert bound.proven_by == "LP relaxation"
+    assert bound.iterations == 1
+    assert bound.value == pytest.approx(optimum, rel=1e-6, abs=1e-5)
