@@ -55,7 +55,7 @@ STALL_ROUNDS = 50
 rounds without the bound improving after which it stops too: on congested grids the master
 can take thousands of rounds to catch up with a bound that was tight from the start."""
 
-FULL_LP_NODE_STEPS = 1_000_000
+FULL_LP_NODE_STEPS = 250_000
 """Up to this many node-steps over all commodities, the time-expanded LP is first solved
 whole (:mod:`.time_expanded`, HiGHS' interior point method): its duals are the optimal
 prices, and the Lagrangian bound they give is the LP optimum, where column generation may

@@ -31,6 +31,10 @@ from safepassage.planning.step_network import IntArray, StepNetwork
 MILP_NODES = 500
 """Branch-and-bound nodes for the MILP: most of what it finds it finds at the root."""
 
+CANDIDATES = 40
+"""Generated itineraries a group of interchangeable households may choose among (besides
+its own routes): without a cap the MILP grew to millions of non-zeros on 1,000 households."""
+
 _GAP = 1e-4
 
 
@@ -95,9 +99,12 @@ def improve_by_columns(
             if held is not None:
                 used[column(held)] += 1
         candidates = set(used)
-        for route in pool.get((allowed, priority, origin), ()):
-            if _departure(route) >= ready:
-                candidates.add(column(route))
+        fitting = [r for r in pool.get((allowed, priority, origin), ()) if _departure(r) >= ready]
+        # the soonest to leave and cross: a group has little use for itineraries leaving long
+        # after it is ready, and each candidate is a column per group in the MILP
+        fitting.sort(key=lambda r: (_departure(r), r.crossing_step, r.moves))
+        for route in fitting[:CANDIDATES]:
+            candidates.add(column(route))
         for r in sorted(candidates):
             variables.append((g, r))
             start.append(float(used.get(r, 0)))
