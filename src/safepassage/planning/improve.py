@@ -35,11 +35,12 @@ needs, not in seconds, so that the plan is the same at any load.
 
 Most of what rip-up gains it gains early, on the most valuable households left behind."""
 
-COLUMN_HOUSEHOLDS = 20_000
+COLUMN_HOUSEHOLDS = 500
 COLUMN_ROUNDS = 25
 """Up to this many households, the plan is then recombined from the itineraries the LP bound
-generates (:mod:`.price_and_branch`), over at most this many rounds of pricing; beyond, the
-bound takes minutes and the pass with rip-up is what a fast plan can afford."""
+generates (:mod:`.price_and_branch`), over at most this many rounds of pricing. On congested
+grids of 1,000 households the MILP's root alone ran for minutes on a loaded machine, so
+beyond this the pass with rip-up is what a fast plan can afford."""
 
 ROUTES_PER_SEARCH = 1000
 """Routes scanned for holders that cost about as much as one route search."""
