@@ -6,6 +6,7 @@ import io
 import os
 import uuid
 import zipfile
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
@@ -39,6 +40,9 @@ from safepassage.model.registry import (
     Sex,
     Status,
 )
+from safepassage.planning import time_expanded
+from safepassage.planning.diagnosis import cleared_crossings
+from safepassage.planning.step_network import StepNetwork
 from safepassage.policy import Role, Scope
 from safepassage.protection import KeyRing
 from safepassage.services import account_requests, registry
@@ -254,3 +258,27 @@ def workbook(path: Path, sheet_xml: str | bytes, *, level: int = 6) -> Path:
                 data = sheet_xml.encode() if isinstance(sheet_xml, str) else sheet_xml
             target.writestr(info.filename, data)
     return path
+
+
+def full_lp_optimum(scenario: Scenario) -> float:
+    """The LP the bound proves, written out over every node-step and solved in one go
+    by HiGHS: the reference the column generation must reach."""
+    supplies: dict[tuple[frozenset[int], float], dict[tuple[int, int], int]] = defaultdict(
+        lambda: defaultdict(int)
+    )
+    for h in scenario.households:
+        allowed = cleared_crossings(scenario, h)
+        if allowed:
+            supplies[(allowed, h.priority)][
+                (scenario.node_index(h.origin), scenario.ready_step(h))
+            ] += h.size
+    commodities = tuple(
+        time_expanded.Commodity(1, p, a, tuple((o, r, n) for (o, r), n in sorted(s.items())))
+        for (a, p), s in supplies.items()
+    )
+    if not commodities:
+        return 0.0
+    model = time_expanded.build(StepNetwork.compile(scenario), commodities, integer=False)
+    solution = time_expanded.solve(model)
+    assert solution.optimal
+    return solution.objective

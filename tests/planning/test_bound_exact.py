@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections import defaultdict
 
 import numpy as np
 import pytest
 
-from conftest import at, build, crossing
+from conftest import at, build, crossing, full_lp_optimum
 from safepassage.model import Household, HouseholdPlan, NodeKind, Plan, Scenario, Stop
-from safepassage.planning import PlanParams, solve, time_expanded
+from safepassage.planning import PlanParams, solve
 from safepassage.planning.bound import (
     Prices,
     backward_sweep,
@@ -19,36 +18,12 @@ from safepassage.planning.bound import (
     lp_bound,
     person_commodities,
 )
-from safepassage.planning.diagnosis import cleared_crossings
 from safepassage.planning.exact import _improve, plan_exact
 from safepassage.planning.step_network import StepNetwork
 from safepassage.synthetic.grid_network import grid_network
 from safepassage.synthetic.network_scenario import network_scenario
 from safepassage.synthetic.random_scenario import random_scenario
 from safepassage.verifier import verify
-
-
-def full_lp_optimum(scenario: Scenario) -> float:
-    """The same LP written out over every node-step, solved in one go."""
-    supplies: dict[tuple[frozenset[int], float], dict[tuple[int, int], int]] = defaultdict(
-        lambda: defaultdict(int)
-    )
-    for h in scenario.households:
-        allowed = cleared_crossings(scenario, h)
-        if allowed:
-            supplies[(allowed, h.priority)][
-                (scenario.node_index(h.origin), scenario.ready_step(h))
-            ] += h.size
-    commodities = tuple(
-        time_expanded.Commodity(1, p, a, tuple((o, r, n) for (o, r), n in sorted(s.items())))
-        for (a, p), s in supplies.items()
-    )
-    if not commodities:
-        return 0.0
-    model = time_expanded.build(StepNetwork.compile(scenario), commodities, integer=False)
-    solution = time_expanded.solve(model, time_limit=60)
-    assert solution.optimal
-    return solution.objective
 
 
 def lagrangian(scenario: Scenario, prices: Prices) -> float:
@@ -210,3 +185,17 @@ def test_reduced_cost_fixing_loses_no_better_plan(seed: int) -> None:
     everything = _improve(scenario, network, 0, dataclasses.replace(bound, prices=None), 1e9, 60)
     best = everything.plan.objective if everything.plan else 0.0
     assert plan_exact(scenario, time_limit=60).plan.objective == pytest.approx(best)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_whole_lp_duals_prove_the_bound_without_generation(seed: int) -> None:
+    """Where capacity binds (zero prices bound far above the optimum), the duals of the
+    whole time-expanded LP, priced by the sweeps, prove the LP optimum in the first round."""
+    scenario = network_scenario(grid_network(6, 6), seed=seed, households=300, horizon_steps=48)
+    optimum = full_lp_optimum(scenario)
+    bound = lp_bound(scenario)
+    assert bound.prices is not None
+    assert max(bound.prices.road.max(), bound.prices.window.max()) > 0  # capacity binds
+    assert bound.proven_by == "LP relaxation"
+    assert bound.iterations == 1
+    assert bound.value == pytest.approx(optimum, rel=1e-6, abs=1e-5)

@@ -121,9 +121,13 @@ def plan(
         ),
     ] = True,
     time_limit: Annotated[
-        float,
-        typer.Option(min=1.0, help="Seconds for each optimisation (exact MILP, bound LP)."),
-    ] = 120.0,
+        float | None,
+        typer.Option(
+            min=1.0,
+            help="Stop each optimisation (rip-up, exact MILP, bound) after this many seconds. "
+            "Without it they stop on counts of work, so the plan is the same at any load.",
+        ),
+    ] = None,
     fixed: Annotated[
         Path | None,
         typer.Option(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from safepassage.model import HouseholdPlan, Plan, Scenario
-from safepassage.planning.bound import lp_bound
+from safepassage.planning.bound import BoundBelowPlanError, check_bound, lp_bound
 from safepassage.planning.exact import plan_exact
 from safepassage.planning.greedy import Progress, plan_greedy
 from safepassage.planning.improve import plan_fast
@@ -26,7 +26,9 @@ class PlanParams:
     """How to plan.
 
     ``from_step``: nobody moves before it (re-planning part-way through an operation).
-    ``time_limit``: seconds for each HiGHS solve (the exact MILP, the bound LP).
+    ``time_limit``: seconds after which each optimisation stops early (rip-up, the exact MILP,
+    the bound's generation). ``None``, the default, stops on counts of work only, so that the
+    same scenario and options give the same plan on any machine at any load.
     ``with_bound``: prove an upper bound for the plan (an LP; skip it on huge scenarios).
     ``committed``: what a previous plan set in motion before ``from_step`` (re-planning).
     No bound is proven then: households on their way are no longer where the LP supplies
@@ -34,7 +36,7 @@ class PlanParams:
     """
 
     from_step: int = 0
-    time_limit: float = 120.0
+    time_limit: float | None = None
     with_bound: bool = True
     committed: Commitments | None = None
 
@@ -75,7 +77,11 @@ def _bound_only(scenario: Scenario, params: PlanParams, progress: Progress | Non
 def _fast(scenario: Scenario, params: PlanParams, progress: Progress | None) -> Outcome:
     return Outcome(
         plan_fast(
-            scenario, from_step=params.from_step, progress=progress, committed=params.committed
+            scenario,
+            from_step=params.from_step,
+            progress=progress,
+            committed=params.committed,
+            time_limit=params.time_limit,
         )
     )
 
@@ -118,7 +124,9 @@ def solve(
 
 
 def prove_bound(result: Result, params: PlanParams) -> Result:
-    """Attach the proven upper bound to a plan (the tighter one, if the plan had its own)."""
+    """Attach the proven upper bound to a plan (the tighter one, if the plan had its own).
+
+    A bound below the plan's objective raises :class:`BoundBelowPlanError`: it is a bug."""
     plan = result.plan
     # a feasible objective lets the bound stop as soon as it meets it (both are then optimal);
     # the bound solver has no plan of its own, so a fast one provides it
@@ -131,7 +139,7 @@ def prove_bound(result: Result, params: PlanParams) -> Result:
     value = bound.value if plan.bound is None else min(bound.value, plan.bound)
     return dataclasses.replace(
         result,
-        plan=dataclasses.replace(plan, bound=max(value, plan.objective)),
+        plan=dataclasses.replace(plan, bound=check_bound(value, plan.objective, plan.solver)),
         bound_source=bound.proven_by,
         bound_seconds=bound.seconds,
     )
@@ -139,6 +147,7 @@ def prove_bound(result: Result, params: PlanParams) -> Result:
 
 __all__ = [
     "PLANNERS",
+    "BoundBelowPlanError",
     "Outcome",
     "PlanParams",
     "Planner",

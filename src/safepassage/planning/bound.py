@@ -36,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from safepassage.model import Scenario
+from safepassage.planning import time_expanded
 from safepassage.planning.diagnosis import cleared_crossings
 from safepassage.planning.step_network import StepNetwork, compiled
 
@@ -47,6 +48,18 @@ _RELATIVE_MARGIN = 1e-9
 _ABSOLUTE_MARGIN = 1e-6
 """Slack added to the bound: it is a sum of floating-point products and must never fall a
 rounding error below the true value."""
+
+MAX_ROUNDS = 2000
+STALL_ROUNDS = 50
+"""Rounds of pricing after which the generation stops with the Lagrangian bound it has, and
+rounds without the bound improving after which it stops too: on congested grids the master
+can take thousands of rounds to catch up with a bound that was tight from the start."""
+
+FULL_LP_NODE_STEPS = 250_000
+"""Up to this many node-steps over all commodities, the time-expanded LP is first solved
+whole (:mod:`.time_expanded`, HiGHS' interior point method): its duals are the optimal
+prices, and the Lagrangian bound they give is the LP optimum, where column generation may
+need thousands of rounds to prove it."""
 
 _DEPARTURES = 4
 """Itineraries an origin may get per round, each leaving home at a different step, where its
@@ -79,6 +92,27 @@ class Prices:
         )
 
 
+class BoundBelowPlanError(RuntimeError):
+    """A proven upper bound came out below a valid plan's objective: one of the two is wrong.
+
+    Never papered over by taking the larger of the two, which would hide the bug and certify
+    a ratio nobody proved."""
+
+    def __init__(self, bound: float, objective: float, solver: str) -> None:
+        super().__init__(
+            f"the proven bound {bound:.9g} is below the {solver} plan's objective "
+            f"{objective:.9g}: the bound or the plan is wrong"
+        )
+        self.bound, self.objective, self.solver = bound, objective, solver
+
+
+def check_bound(bound: float, objective: float, solver: str) -> float:
+    """``bound``, if it is at least ``objective``; else :class:`BoundBelowPlanError`."""
+    if bound < objective:
+        raise BoundBelowPlanError(bound, objective, solver)
+    return bound
+
+
 @dataclass(frozen=True)
 class Bound:
     """``lagrangian`` is the bound before its safety margin, proven by ``prices``."""
@@ -90,6 +124,9 @@ class Bound:
     columns: int
     lagrangian: float
     prices: Prices | None
+    itineraries: tuple[tuple[int, IntArray], ...] = ()
+    """Every itinerary generated, as (source, capacity keys), when asked for: the columns a
+    whole-household MILP can choose from (sources numbered as in :func:`source_list`)."""
 
 
 @dataclass(frozen=True)
@@ -104,40 +141,64 @@ def lp_bound(
     network: StepNetwork | None = None,
     *,
     from_step: int = 0,
-    time_limit: float = 120.0,
+    time_limit: float | None = None,
+    max_rounds: int = MAX_ROUNDS,
     objective: float | None = None,
     tolerance: float = 1e-6,
+    keep_itineraries: bool = False,
 ) -> Bound:
     """Prove an upper bound, stopping once it is within ``tolerance`` of the LP optimum.
 
     With ``objective`` given, generation also stops as soon as the bound proves that plan
-    optimal (nothing better could be learnt).
+    optimal (nothing better could be learnt). Otherwise it stops after ``max_rounds`` rounds
+    of pricing, a count of work, so that the same scenario gets the same bound at any load;
+    ``time_limit`` (seconds) stops it earlier only when asked for.
     """
     began = time.perf_counter()
     network = network or StepNetwork.compile(scenario)
     generation = _ColumnGeneration(network, person_commodities(scenario, from_step))
+    generation.keep = keep_itineraries
     # at zero prices everyone who could cross alone does: the first bound and the first columns
     prices = np.zeros(generation.keys)
     pricing = generation.price(prices)
     best, best_prices = pricing.bound, prices
     generation.add_columns(pricing, np.zeros(generation.sources))
     iterations = 1
-    converged = False
-    while time.perf_counter() - began < time_limit:
+    converged = stalled = False
+    optimum = _full_lp(network, generation.commodities)
+    if optimum is not None:
+        pricing = generation.price(optimum[1])
+        if pricing.bound < best:
+            best, best_prices = pricing.bound, optimum[1]
+        generation.add_columns(pricing, np.zeros(generation.sources))
+        converged = best <= optimum[0] + tolerance * max(1.0, abs(optimum[0]))
+    improved_at = iterations
+    while (
+        (not converged or keep_itineraries)
+        and iterations < max_rounds
+        and (time_limit is None or time.perf_counter() - began < time_limit)
+    ):
         master, prices, supply_prices = generation.solve_master()
         if best - master <= tolerance * max(1.0, abs(best)):
             converged = True
             break
         if objective is not None and objective >= best - _ABSOLUTE_MARGIN:
             break
+        if not converged and iterations - improved_at >= STALL_ROUNDS:
+            stalled = True
+            break
         pricing = generation.price(prices)
         iterations += 1
+        if pricing.bound < best * (1 - tolerance):
+            improved_at = iterations
         if pricing.bound < best:
             best, best_prices = pricing.bound, prices
         if not generation.add_columns(pricing, supply_prices):
             converged = True  # nothing improves the master at its own duals: it is optimal
             break
     proven_by = "LP relaxation" if converged else "Lagrangian bound (stopped early)"
+    if stalled:
+        proven_by = f"Lagrangian bound (no gain in {STALL_ROUNDS} rounds)"
     if objective is not None and objective >= best - _ABSOLUTE_MARGIN:
         proven_by = "LP relaxation (reached by a plan)"
     value = best * (1 + _RELATIVE_MARGIN) + _ABSOLUTE_MARGIN
@@ -149,7 +210,44 @@ def lp_bound(
         generation.column_count,
         best,
         Prices.unflatten(network, best_prices),
+        tuple(generation.pool),
     )
+
+
+def _full_lp(
+    network: StepNetwork, commodities: list[PersonCommodity]
+) -> tuple[float, FloatArray] | None:
+    """The time-expanded LP's optimum and its capacity duals by key, on small scenarios.
+
+    The value is only HiGHS' word; what is proven is the Lagrangian bound of the duals,
+    evaluated by the caller's own sweeps."""
+    if not commodities or len(commodities) * len(network.node_limit) * network.horizon > (
+        FULL_LP_NODE_STEPS
+    ):
+        return None
+    model = time_expanded.build(
+        network,
+        tuple(
+            time_expanded.Commodity(1, c.value, frozenset(c.crossings), c.sources)
+            for c in commodities
+        ),
+        integer=False,
+    )
+    solution = time_expanded.solve(model, interior_point=True)
+    if solution.row_duals is None:
+        return None
+    keyed = model.row_key >= 0
+    prices = np.zeros(
+        (len(network.road_source) + len(network.node_limit)) * network.horizon
+        + len(network.window_open)
+    )
+    prices[model.row_key[keyed]] = np.maximum(solution.row_duals[keyed], 0.0)
+    return solution.objective, prices
+
+
+def source_list(commodities: list[PersonCommodity]) -> list[tuple[int, int, int]]:
+    """(commodity, origin, ready step) of every source, in the generation's numbering."""
+    return [(k, o, r) for k, c in enumerate(commodities) for o, r, _n in c.sources]
 
 
 def person_commodities(scenario: Scenario, from_step: int) -> list[PersonCommodity]:
@@ -227,6 +325,8 @@ class _ColumnGeneration:
             self.sources, np.full(self.sources, -np.inf), self.persons, 0, empty, empty, empty
         )
         self.column_count = 0
+        self.keep = False  # keep every itinerary generated in ``pool``
+        self.pool: list[tuple[int, IntArray]] = []
 
     # -- master ------------------------------------------------------------------------
 
@@ -398,6 +498,8 @@ class _ColumnGeneration:
             if fresh[j]:
                 self.seen.add(signature)
                 self.signatures.append(signature)
+                if self.keep:
+                    self.pool.append((int(sources[j]), keys[bounds[j] : bounds[j + 1]].copy()))
         count = int(fresh.sum())
         if not count:
             return 0

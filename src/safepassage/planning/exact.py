@@ -27,6 +27,7 @@ from safepassage.planning import time_expanded
 from safepassage.planning.bound import (
     Bound,
     backward_sweep,
+    check_bound,
     crossing_profit,
     forward_sweep,
     lp_bound,
@@ -49,7 +50,14 @@ class ExactOutcome:
     gap: float | None
 
 
-def plan_exact(scenario: Scenario, *, from_step: int = 0, time_limit: float = 60.0) -> ExactOutcome:
+def plan_exact(
+    scenario: Scenario,
+    *,
+    from_step: int = 0,
+    time_limit: float | None = None,
+    max_nodes: int = time_expanded.MAX_NODES,
+) -> ExactOutcome:
+    """Stops on ``max_nodes`` branch-and-bound nodes; on ``time_limit`` seconds only if given."""
     began = time.perf_counter()
     network = StepNetwork.compile(scenario)
     start = plan_fast(scenario, from_step=from_step)
@@ -60,9 +68,11 @@ def plan_exact(scenario: Scenario, *, from_step: int = 0, time_limit: float = 60
     gain = 1.0 if whole else _SMALLEST_GAIN
     best_plan, upper, status = start, bound.value, "bound reached"
     if bound.value >= start.objective + gain:
-        remaining = max(1.0, time_limit - (time.perf_counter() - began))
+        remaining = (
+            None if time_limit is None else max(1.0, time_limit - (time.perf_counter() - began))
+        )
         slack = bound.value - (start.objective + gain)
-        found = _improve(scenario, network, from_step, bound, slack, remaining)
+        found = _improve(scenario, network, from_step, bound, slack, remaining, max_nodes)
         status = found.status
         if found.plan is not None and found.plan.objective > start.objective:
             best_plan = found.plan
@@ -75,7 +85,7 @@ def plan_exact(scenario: Scenario, *, from_step: int = 0, time_limit: float = 60
     objective = best_plan.objective
     if whole:
         upper = math.floor(upper)  # no plan can be worth a fraction more than a whole number
-    upper = max(upper, objective)
+    check_bound(upper, objective, "exact")
     optimal = upper <= objective
     gap = 0.0 if optimal else (upper - objective) / max(1.0, abs(objective))
     diagnose = CutOffDiagnosis(
@@ -104,7 +114,8 @@ def _improve(
     from_step: int,
     bound: Bound,
     slack: float,
-    time_limit: float,
+    time_limit: float | None,
+    max_nodes: int = time_expanded.MAX_NODES,
 ) -> _Improvement:
     """Search for a plan better than the fast one, over the arcs that could carry it."""
     filters: dict[tuple[frozenset[int], float], ArcFilter] = {}
@@ -151,7 +162,7 @@ def _improve(
     model = time_expanded.build(network, tuple(commodities), integer=True) if commodities else None
     if model is None or not model.columns:
         return _Improvement(None, True, 0.0, "nothing better can exist")
-    solution = time_expanded.solve(model, time_limit=time_limit)
+    solution = time_expanded.solve(model, time_limit=time_limit, max_nodes=max_nodes)
     if solution.status == "Infeasible":
         return _Improvement(None, True, 0.0, "nothing better can exist")
     plan = None

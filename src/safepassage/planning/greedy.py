@@ -107,7 +107,7 @@ def greedy_pass(
             progress(len(state.entries))
     failures = _Failures()
     waiting = [h for h in scenario.households if h.id not in state.entries]
-    for household in sorted(waiting, key=lambda h: _order(scenario, network, h)):
+    for household in sorted(waiting, key=lambda h: pass_order(scenario, network, h)):
         origin = scenario.node_index(household.origin)
         ready = state.ready(household)
         allowed = cleared_crossings(scenario, household)
@@ -143,7 +143,7 @@ def _keep_commitments(
         entries[entry.household] = entry
     by_id = scenario.household_by_id
     for moving in sorted(
-        committed.in_transit, key=lambda t: _order(scenario, network, by_id[t.household])
+        committed.in_transit, key=lambda t: pass_order(scenario, network, by_id[t.household])
     ):
         household = by_id[moving.household]
         route = earliest_route_from(
@@ -178,9 +178,10 @@ def _stranded(scenario: Scenario, moving: InTransit) -> str:
     )
 
 
-def _order(
+def pass_order(
     scenario: Scenario, network: StepNetwork, household: Household
 ) -> tuple[float, int, int, int, str]:
+    """Priority first, then whose origin falls first, then who is ready first, larger first."""
     urgency = int(network.node_limit[scenario.node_index(household.origin)])
     return (
         -household.priority,

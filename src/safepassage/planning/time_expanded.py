@@ -118,6 +118,7 @@ class FlowModel:
     arc_road: IntArray
     arc_source: IntArray  # index into the commodity's sources, for SUPPLY arcs
     lp: highspy.HighsLp
+    row_key: IntArray  # capacity key of each row, numbered as the bound's prices; -1: flow
 
     @property
     def columns(self) -> int:
@@ -136,6 +137,7 @@ class FlowSolution:
     dual_bound: float  # for a MILP, HiGHS' proven bound; for an LP, the optimum when optimal
     gap: float | None
     values: FloatArray
+    row_duals: FloatArray | None = None  # an LP's, when solved to optimality
 
 
 def build(network: StepNetwork, commodities: tuple[Commodity, ...], *, integer: bool) -> FlowModel:
@@ -145,12 +147,31 @@ def build(network: StepNetwork, commodities: tuple[Commodity, ...], *, integer: 
     return builder.finish(commodities, integer=integer)
 
 
-def solve(model: FlowModel, *, time_limit: float) -> FlowSolution:
-    """Solve with HiGHS defaults: its thread pool is process-wide and set by the first solve."""
+MAX_NODES = 200_000
+"""Branch-and-bound nodes after which a MILP stops with its incumbent and proven bound."""
+
+
+def solve(
+    model: FlowModel,
+    *,
+    time_limit: float | None = None,
+    max_nodes: int = MAX_NODES,
+    interior_point: bool = False,
+) -> FlowSolution:
+    """Solve with HiGHS, which is deterministic for a given model and options.
+
+    Its thread pool is process-wide and set by the first solve. The MILP stops on a count of
+    branch-and-bound nodes; a ``time_limit`` (seconds) only when asked for, since the result
+    then depends on the machine's load.
+    """
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("time_limit", float(time_limit))
+    if time_limit is not None:
+        highs.setOptionValue("time_limit", float(time_limit))
+    highs.setOptionValue("mip_max_nodes", int(max_nodes))
     highs.setOptionValue("mip_rel_gap", 1e-7)
+    if interior_point:
+        highs.setOptionValue("solver", "ipm")
     highs.passModel(model.lp)
     highs.run()
     status = highs.getModelStatus()
@@ -170,7 +191,11 @@ def solve(model: FlowModel, *, time_limit: float) -> FlowSolution:
     else:
         dual_bound = objective if optimal else float("inf")
         gap = 0.0 if optimal else None
+    duals = None
+    if optimal and not integer:
+        duals = np.asarray(highs.getSolution().row_dual, dtype=np.float64)
     return FlowSolution(
+        row_duals=duals,
         optimal=optimal,
         status=highs.modelStatusToString(status),
         objective=objective,
@@ -443,9 +468,12 @@ class _Builder:
         vals += [np.full(int(has_tail.sum()), -1.0), np.full(int(has_head.sum()), 1.0)]
         lower = [np.zeros(self.steps)]
         upper = [np.zeros(self.steps)]
+        row_keys = [np.full(self.steps, -1, dtype=np.int64)]
         next_row = self.steps
 
-        def capacity_rows(mask: npt.NDArray[np.bool_], key: IntArray, limit: FloatArray) -> None:
+        def capacity_rows(
+            mask: npt.NDArray[np.bool_], key: IntArray, limit: FloatArray, first_key: int
+        ) -> None:
             nonlocal next_row
             distinct, inverse = np.unique(key[mask], return_inverse=True)
             rows.append(next_row + inverse)
@@ -453,6 +481,7 @@ class _Builder:
             vals.append(units[mask])
             lower.append(np.full(len(distinct), -np.inf))
             upper.append(limit[distinct])
+            row_keys.append(first_key + distinct)
             next_row += len(distinct)
 
         is_road = arcs["kind"] == Arc.ROAD
@@ -460,6 +489,7 @@ class _Builder:
             is_road,
             arcs["road"] * horizon + arcs["time"],
             np.repeat(net.road_capacity.astype(np.float64), horizon),
+            0,
         )
         tail = np.where(has_tail, arcs["tail"], 0)
         at_shelter = (
@@ -472,6 +502,7 @@ class _Builder:
             at_shelter,
             step_node[tail] * horizon + arcs["time"],
             np.repeat(net.shelter.astype(np.float64), horizon),
+            len(net.road_source) * horizon,
         )
         is_cross = arcs["kind"] == Arc.CROSS
         for win in range(len(net.window_open)):
@@ -485,6 +516,7 @@ class _Builder:
                 inside,
                 np.zeros(columns, dtype=np.int64),
                 np.array([float(net.window_capacity[win])]),
+                (len(net.road_source) + len(net.node_limit)) * horizon + win,
             )
 
         row = np.concatenate(rows)
@@ -521,6 +553,7 @@ class _Builder:
             arc_road=arcs["road"],
             arc_source=arcs["source"],
             lp=lp,
+            row_key=np.concatenate(row_keys),
         )
 
 
