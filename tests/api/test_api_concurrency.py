@@ -100,8 +100,9 @@ def test_a_request_goes_to_a_worker_thread_only_to_query_or_handle(
     """Every trip to a worker thread and back waits for the interpreter lock behind the
     threads at work, which under load cost more than the queries (benchmarks/load.py): the
     dependencies that only read the request or the account run in the event loop. A read
-    of a household takes four trips: the account's query, the handler, FastAPI's check of
-    what a plain handler returned, and the commit."""
+    of a household takes five trips: the registry's active key (so that a rotation made by
+    another process is followed), the account's query, the handler, FastAPI's check of what
+    a plain handler returned, and the commit."""
     with cheap_hashing():
         deployment = deploy(tmp_path)
         register(deployment)
@@ -128,6 +129,7 @@ def test_a_request_goes_to_a_worker_thread_only_to_query_or_handle(
 
     assert asyncio.run(read()) == 200
     assert trips == [
+        "KeysInForce.follow",
         "current_account",
         "_run_sync_endpoint",
         "ModelField.validate",
